@@ -1,0 +1,403 @@
+"""The reward interface, the one registry, user rewards by path, and weighted combinations.
+
+A reward follows TRL's reward-function convention, ``reward(prompts, completions, **columns) -> list[float | None]``,
+so any :class:`Reward` can be handed to ``trl.GRPOTrainer(reward_funcs=...)`` unchanged. ``None`` means the reward
+does not apply to that row (TRL then leaves it out of the weighted sum).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+#: Keyword arguments TRL's GRPOTrainer passes that are not dataset columns.
+TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments")
+
+#: Modules whose ``@register`` decorators fill the registry; imported on first look-up so ``import rewardlab``
+#: stays cheap.
+BUILTIN_MODULES = ("rewardlab.engagement", "rewardlab.reward_model", "rewardlab.math", "rewardlab.code")
+
+
+class RewardlabError(Exception):
+    """An error the user can fix (bad input, unknown reward, invalid parameter); its message is one line."""
+
+
+class ConfigError(RewardlabError):
+    """A reward name, parameter or weight that cannot be used."""
+
+
+class RowError(RewardlabError):
+    """A row whose column has the wrong type or value; ``index`` is its position in the batch."""
+
+    def __init__(self, index: int, field: str, message: str) -> None:
+        super().__init__(f"field '{field}': {message}")
+        self.index = index
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class Score:
+    """One row's reward with the parts it came from.
+
+    Attributes:
+        value: The reward, or None when the reward does not apply to the row.
+        components: Named sub-scores (for ``engagement``: relevance, length, …).
+        details: What the reward extracted or observed (the parsed answer, the failed tests), so a reader can see
+            why the row got its value.
+    """
+
+    value: float | None
+    components: dict[str, float | None] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Reward:
+    """Base class of every reward: subclasses implement :meth:`score`; calling the reward follows TRL.
+
+    Constructor arguments are stored as attributes of the same name, which gives every reward its
+    :meth:`settings` (for report signatures) and keeps it picklable for TRL's async reward workers.
+    """
+
+    name: ClassVar[str] = "reward"
+    #: Dataset columns each row must carry; a tuple inside means "one of these".
+    columns: ClassVar[tuple[str | tuple[str, ...], ...]] = ()
+    #: Whether the reward compares completions of the same prompt with each other (it then needs whole groups).
+    group_level: ClassVar[bool] = False
+
+    @property
+    def __name__(self) -> str:
+        """The name TRL gives this reward's metrics."""
+        return self.name
+
+    def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
+        """Score a batch; ``columns`` hold one list per dataset column, aligned with ``completions``."""
+        raise NotImplementedError
+
+    def __call__(
+        self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any
+    ) -> list[float | None]:
+        """Score a batch the way TRL's GRPOTrainer calls a reward function, logging each component's mean."""
+        log_metric = kwargs.get("log_metric")
+        columns = {key: value for key, value in kwargs.items() if key not in TRAINER_KWARGS}
+        completions = list(completions)
+        prompts = [""] * len(completions) if prompts is None else list(prompts)
+        scores = self.score(prompts, completions, **columns)
+        if log_metric is not None:
+            for component, mean in component_means(scores).items():
+                log_metric(f"{self.name}/{component}", mean)
+        return [s.value for s in scores]
+
+    def settings(self) -> dict[str, Any]:
+        """Return the constructor arguments this reward was built with."""
+        parameters = inspect.signature(type(self).__init__).parameters
+        return {
+            name: getattr(self, name)
+            for name, p in parameters.items()
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and hasattr(self, name)
+        }
+
+    def missing_columns(self, row: dict[str, Any]) -> list[str]:
+        """Return the required columns ``row`` lacks, written as they should appear in an error."""
+        missing = []
+        for column in self.columns:
+            options = column if isinstance(column, tuple) else (column,)
+            if not any(option in row and row[option] is not None for option in options):
+                missing.append(" or ".join(options))
+        return missing
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({args})"
+
+
+def component_means(scores: Sequence[Score]) -> dict[str, float]:
+    """Mean of each component over the rows where it is defined (TRL logs one scalar per metric and step)."""
+    sums: dict[str, list[float]] = {}
+    for s in scores:
+        for name, value in s.components.items():
+            if value is not None and not math.isnan(value):
+                sums.setdefault(name, []).append(value)
+    return {name: sum(values) / len(values) for name, values in sums.items()}
+
+
+_REGISTRY: dict[str, type[Reward]] = {}
+
+
+def register(name: str) -> Callable[[type[Reward]], type[Reward]]:
+    """Class decorator that makes a reward available by ``name`` to the CLI, the config and :func:`get`."""
+
+    def decorate(cls: type[Reward]) -> type[Reward]:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"reward name '{name}' is already registered to {_REGISTRY[name].__qualname__}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def _load_builtins() -> None:
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+def available() -> dict[str, type[Reward]]:
+    """Return every registered reward class by name, sorted by name."""
+    _load_builtins()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get(spec: str, **params: Any) -> Reward:
+    """Build one reward from a registry name or a ``module:function`` / ``path/to/file.py:function`` spec.
+
+    Args:
+        spec: A registered name (see :func:`available`) or a user reward.
+        **params: Constructor arguments.
+
+    Returns:
+        The reward, ready to call with TRL's convention.
+
+    Raises:
+        ConfigError: Unknown name, unknown parameter or invalid value.
+
+    Example:
+        >>> reward = get("math-tags")
+        >>> reward(completions=["<think>\\nhm\\n</think>\\n<answer>\\n4\\n</answer>"])
+        [1.0]
+    """
+    spec = spec.strip()
+    registry = available()
+    if spec in registry:
+        return _construct(spec, registry[spec], params)
+    if ":" in spec:
+        return FunctionReward(spec, **params)
+    known = ", ".join(registry)
+    raise ConfigError(
+        f"unknown reward '{spec}'; known rewards: {known}; a reward of your own can be given as "
+        "module:function or path/to/file.py:function"
+    )
+
+
+def _construct(label: str, factory: Callable[..., Any], params: dict[str, Any]) -> Any:
+    accepted = _accepted_parameters(factory)
+    unknown = sorted(set(params) - accepted) if accepted is not None else []
+    if unknown:
+        takes = ", ".join(sorted(accepted)) if accepted else "no parameters"
+        raise ConfigError(f"reward '{label}' has no parameter {', '.join(map(repr, unknown))}; it takes: {takes}")
+    try:
+        return factory(**params)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"reward '{label}': {error}") from None
+
+
+def _accepted_parameters(factory: Callable[..., Any]) -> set[str] | None:
+    """Names ``factory`` accepts as keywords, or None when it takes ``**kwargs``."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    parameters = inspect.signature(target).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def load_object(spec: str) -> Any:
+    """Import the object named by ``module:attr`` or ``path/to/file.py:attr``.
+
+    Raises:
+        ConfigError: The module, file or attribute does not exist, or importing it fails.
+    """
+    target, _, attr = spec.rpartition(":")
+    if not target or not attr:
+        raise ConfigError(f"'{spec}' is not of the form module:function or path/to/file.py:function")
+    try:
+        if target.endswith(".py") or "/" in target:
+            path = Path(target).expanduser().resolve()
+            if not path.is_file():
+                raise ConfigError(f"reward file not found: {target}")
+            module_name = "rewardlab_user_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+            module = sys.modules.get(module_name)
+            if module is None:
+                module_spec = importlib.util.spec_from_file_location(module_name, path)
+                module = importlib.util.module_from_spec(module_spec)
+                sys.modules[module_name] = module
+                try:
+                    module_spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[module_name]
+                    raise
+        else:
+            module = importlib.import_module(target)
+    except ConfigError:
+        raise
+    except Exception as error:
+        raise ConfigError(f"cannot import '{target}': {type(error).__name__}: {error}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ConfigError(f"'{target}' has no attribute '{attr}'") from None
+
+
+class FunctionReward(Reward):
+    """A user's reward given as ``module:function`` or ``path/to/file.py:function``.
+
+    The object may be a plain TRL-style reward function, a :class:`Reward` subclass, or a factory: when
+    parameters are given, the object is called with them and what it returns is the reward. Pickling stores the
+    spec and parameters and re-imports on load, so rewards defined in a file work in TRL's reward workers too.
+    """
+
+    def __init__(self, spec: str, **params: Any) -> None:
+        self.spec = spec
+        self.params = params
+        target = load_object(spec)
+        if inspect.isclass(target) and issubclass(target, Reward):
+            self._inner: Any = _construct(spec, target, params)
+        elif params:
+            self._inner = _construct(spec, target, params)
+        else:
+            self._inner = target
+        if not callable(self._inner):
+            raise ConfigError(f"'{spec}' is not callable")
+        self.name = getattr(self._inner, "__name__", None) or spec.rpartition(":")[2]
+        self.columns = tuple(getattr(self._inner, "columns", ()))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"spec": self.spec, "params": self.params}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["spec"], **state["params"])
+
+    def settings(self) -> dict[str, Any]:
+        """Return the spec and the parameters the user gave."""
+        return {"spec": self.spec, **self.params}
+
+    def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
+        """Call the user's function and check what it returns: one float or None per completion."""
+        if isinstance(self._inner, Reward):
+            return self._inner.score(prompts, completions, **columns)
+        values = self._inner(prompts=list(prompts), completions=list(completions), **columns)
+        values = list(values)
+        if len(values) != len(completions):
+            raise RewardlabError(
+                f"reward '{self.spec}' returned {len(values)} values for {len(completions)} completions"
+            )
+        return [Score(_as_reward_value(self.spec, v)) for v in values]
+
+
+def _as_reward_value(spec: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RewardlabError(f"reward '{spec}' returned {value!r}, not a number or None") from None
+    return None if math.isnan(number) else number
+
+
+class WeightedSum(Reward):
+    """Several rewards combined as TRL combines them: the weighted sum of the values that are not None.
+
+    A row is None only when every reward returned None for it. Components are each reward's value under its own
+    name, followed by its components as ``name/component``.
+    """
+
+    def __init__(self, rewards: Sequence[Reward], weights: Sequence[float] | None = None) -> None:
+        self.rewards = list(rewards)
+        self.weights = [1.0] * len(self.rewards) if weights is None else [float(w) for w in weights]
+        if not self.rewards:
+            raise ConfigError("no reward given")
+        if len(self.weights) != len(self.rewards):
+            raise ConfigError(f"{len(self.weights)} weights given for {len(self.rewards)} rewards")
+        if any(not math.isfinite(w) for w in self.weights):
+            raise ConfigError("weights must be finite numbers")
+        names = [r.name for r in self.rewards]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"a reward is named twice in {','.join(names)}")
+        self.name = "+".join(names)
+        self.columns = tuple(c for r in self.rewards for c in r.columns)
+        self.group_level = any(r.group_level for r in self.rewards)
+
+    def settings(self) -> dict[str, Any]:
+        """Return each reward's settings with its weight."""
+        return {r.name: {"weight": w, **r.settings()} for r, w in zip(self.rewards, self.weights)}
+
+    def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
+        """Score the batch with every reward and add the weighted values."""
+        per_reward = [r.score(prompts, completions, **columns) for r in self.rewards]
+        combined = []
+        for row_scores in zip(*per_reward):
+            total, applies, components, details = 0.0, False, {}, {}
+            for reward, weight, s in zip(self.rewards, self.weights, row_scores):
+                components[reward.name] = s.value
+                components.update({f"{reward.name}/{k}": v for k, v in s.components.items()})
+                if s.details:
+                    details[reward.name] = s.details
+                if s.value is not None:
+                    total += weight * s.value
+                    applies = True
+            combined.append(Score(total if applies else None, components, details))
+        return combined
+
+
+def route_params(params: dict[str, Any], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Send each parameter to the rewards it is meant for.
+
+    ``name.key`` goes to the reward called ``name``; a plain ``key`` goes to every reward that accepts it (with
+    one reward, always to it, so its constructor reports an unknown key).
+
+    Raises:
+        ConfigError: A prefix names no reward of the spec, or no reward accepts a plain key.
+    """
+    routed: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for key, value in params.items():
+        prefix, dot, plain = key.partition(".")
+        if dot:
+            if prefix not in routed:
+                raise ConfigError(f"parameter '{key}' names no reward of {','.join(names)}")
+            routed[prefix][plain] = value
+            continue
+        takers = list(names) if len(names) == 1 else [name for name in names if _accepts(name, key)]
+        if not takers:
+            raise ConfigError(f"no reward of {','.join(names)} has a parameter '{key}'")
+        for name in takers:
+            routed[name][key] = value
+    return routed
+
+
+def _accepts(name: str, key: str) -> bool:
+    registry = available()
+    accepted = _accepted_parameters(registry[name]) if name in registry else None
+    return accepted is None or key in accepted
+
+
+def build(spec: str, weights: Sequence[float] | None = None, params: dict[str, Any] | None = None) -> Reward:
+    """Build the reward a command line describes: ``engagement``, or ``engagement,math-format`` with weights.
+
+    Args:
+        spec: Comma-separated reward names or ``module:function`` / ``file.py:function`` specs.
+        weights: One weight per reward (default 1 each).
+        params: Constructor parameters, routed by :func:`route_params`.
+
+    Returns:
+        The single reward, or a :class:`WeightedSum` of several.
+
+    Example:
+        >>> reward = build("math-format,math-tags", weights=[1.0, 0.5])
+        >>> reward.name, reward(completions=["<think>\\nhm\\n</think>\\n<answer>\\n4\\n</answer>"])
+        ('math-format+math-tags', [1.5])
+    """
+    names = [part.strip() for part in spec.split(",") if part.strip()]
+    if not names:
+        raise ConfigError("no reward given")
+    routed = route_params(params or {}, names)
+    rewards = [get(name, **routed[name]) for name in names]
+    if len(rewards) == 1 and (weights is None or list(weights) == [1.0]):
+        return rewards[0]
+    return WeightedSum(rewards, weights)

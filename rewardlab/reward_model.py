@@ -1,0 +1,1 @@
+"""Placeholder: filled by the reward_model reward family."""

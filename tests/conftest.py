@@ -1,0 +1,27 @@
+"""Shared fixtures: paths to the project's fixture files and the tiny Qwen3 model built once per session."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Qwen3 model and tokenizer on disk, built by fixtures/tiny_qwen.py (deterministic)."""
+    spec = importlib.util.spec_from_file_location("tiny_qwen", FIXTURES / "tiny_qwen.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("tiny-qwen")
+    module.build(out)
+    return out
