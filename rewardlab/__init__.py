@@ -1,10 +1,11 @@
-"""rewardlab: reward functions for GRPO that you can trust, inspect and hand to TRL unchanged.
+r"""rewardlab: reward functions for GRPO that you can trust, inspect and hand to TRL unchanged.
 
 Example:
     >>> import rewardlab
     >>> reward = rewardlab.get("math-format")
-    >>> reward(completions=["<think>\\n2+2\\n</think>\\n<answer>\\n4\\n</answer>"])
+    >>> reward(completions=["<think>\n2+2\n</think>\n<answer>\n4\n</answer>"])
     [1.0]
+
 """
 
 from rewardlab.core import (

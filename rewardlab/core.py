@@ -53,6 +53,7 @@ class Score:
         components: Named sub-scores (for ``engagement``: relevance, length, …).
         details: What the reward extracted or observed (the parsed answer, the failed tests), so a reader can see
             why the row got its value.
+
     """
 
     value: float | None
@@ -157,7 +158,7 @@ def available() -> dict[str, type[Reward]]:
 
 
 def get(spec: str, **params: Any) -> Reward:
-    """Build one reward from a registry name or a ``module:function`` / ``path/to/file.py:function`` spec.
+    r"""Build one reward from a registry name or a ``module:function`` / ``path/to/file.py:function`` spec.
 
     Args:
         spec: A registered name (see :func:`available`) or a user reward.
@@ -171,8 +172,9 @@ def get(spec: str, **params: Any) -> Reward:
 
     Example:
         >>> reward = get("math-tags")
-        >>> reward(completions=["<think>\\nhm\\n</think>\\n<answer>\\n4\\n</answer>"])
+        >>> reward(completions=["<think>\nhm\n</think>\n<answer>\n4\n</answer>"])
         [1.0]
+
     """
     spec = spec.strip()
     registry = available()
@@ -213,6 +215,7 @@ def load_object(spec: str) -> Any:
 
     Raises:
         ConfigError: The module, file or attribute does not exist, or importing it fails.
+
     """
     target, _, attr = spec.rpartition(":")
     if not target or not attr:
@@ -354,6 +357,7 @@ def route_params(params: dict[str, Any], names: Sequence[str]) -> dict[str, dict
 
     Raises:
         ConfigError: A prefix names no reward of the spec, or no reward accepts a plain key.
+
     """
     routed: dict[str, dict[str, Any]] = {name: {} for name in names}
     for key, value in params.items():
@@ -378,7 +382,7 @@ def _accepts(name: str, key: str) -> bool:
 
 
 def build(spec: str, weights: Sequence[float] | None = None, params: dict[str, Any] | None = None) -> Reward:
-    """Build the reward a command line describes: ``engagement``, or ``engagement,math-format`` with weights.
+    r"""Build the reward a command line describes: ``engagement``, or ``engagement,math-format`` with weights.
 
     Args:
         spec: Comma-separated reward names or ``module:function`` / ``file.py:function`` specs.
@@ -390,8 +394,9 @@ def build(spec: str, weights: Sequence[float] | None = None, params: dict[str, A
 
     Example:
         >>> reward = build("math-format,math-tags", weights=[1.0, 0.5])
-        >>> reward.name, reward(completions=["<think>\\nhm\\n</think>\\n<answer>\\n4\\n</answer>"])
+        >>> reward.name, reward(completions=["<think>\nhm\n</think>\n<answer>\n4\n</answer>"])
         ('math-format+math-tags', [1.5])
+
     """
     names = [part.strip() for part in spec.split(",") if part.strip()]
     if not names:

@@ -52,6 +52,7 @@ def iter_jsonl(source: str | os.PathLike[str]) -> Iterator[Row]:
 
     Raises:
         InputError: The file is missing or empty, a line is not UTF-8, not JSON, or not a JSON object.
+
     """
     name = source_name(source)
     count = 0
@@ -103,14 +104,17 @@ def require_text(row: Row, field: str, source: str, *, allow_messages: bool = Tr
 
     Raises:
         InputError: The field is missing or has another type.
+
     """
     if field not in row.data or row.data[field] is None:
         raise InputError(source, row.line, "missing", field)
     value = row.data[field]
     if isinstance(value, str):
         return
-    if allow_messages and isinstance(value, list) and all(
-        isinstance(m, dict) and isinstance(m.get("content"), (str, list)) for m in value
+    if (
+        allow_messages
+        and isinstance(value, list)
+        and all(isinstance(m, dict) and isinstance(m.get("content"), (str, list)) for m in value)
     ):
         return
     expected = "a string or a list of chat messages" if allow_messages else "a string"

@@ -27,6 +27,7 @@ def to_text(value: Any, role: str | None = None) -> str:
         'hello'
         >>> to_text([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi!"}], role="user")
         'Hi!'
+
     """
     if value is None:
         return ""
@@ -62,6 +63,7 @@ def prompt_text(prompt: Any) -> str:
     Example:
         >>> prompt_text([{"role": "system", "content": "Reply kindly."}, {"role": "user", "content": "Rain again."}])
         'Rain again.'
+
     """
     if isinstance(prompt, (list, tuple)):
         users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
@@ -71,7 +73,7 @@ def prompt_text(prompt: Any) -> str:
 
 
 def split_think(text: str) -> tuple[str, str]:
-    """Split a Qwen3 completion into its reasoning and its answer.
+    r"""Split a Qwen3 completion into its reasoning and its answer.
 
     Handles the three shapes Qwen3 produces: a full ``<think>…</think>`` block; only ``</think>`` (the chat
     template pre-filled ``<think>`` in the prompt), where everything before it is reasoning; and an unclosed
@@ -81,10 +83,11 @@ def split_think(text: str) -> tuple[str, str]:
         ``(think, answer)``; ``think`` is empty when there is no reasoning.
 
     Example:
-        >>> split_think("<think>\\n2+2\\n</think>\\nIt is 4.")
-        ('\\n2+2\\n', '\\nIt is 4.')
+        >>> split_think("<think>\n2+2\n</think>\nIt is 4.")
+        ('\n2+2\n', '\nIt is 4.')
         >>> split_think("no reasoning here")
         ('', 'no reasoning here')
+
     """
     close = text.rfind(THINK_CLOSE)
     if close >= 0:
@@ -102,5 +105,6 @@ def strip_think(text: str) -> str:
     Example:
         >>> strip_think("<think>plan a reply</think> Great point!")
         'Great point!'
+
     """
     return split_think(text)[1].strip()

@@ -1,0 +1,177 @@
+"""The ``rewardlab`` command: score a JSONL file, list rewards, split a file by reward."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rewardlab import __version__
+from rewardlab.core import Reward, RewardlabError, available, build
+from rewardlab.io import STDIO, atomic_writer, dumps, read_jsonl, source_name
+from rewardlab.scoring import score_rows, scored_record, stratified_split, summarize, validate_rows
+
+#: Inputs with at least this many rows show a progress bar (when stderr is a terminal).
+PROGRESS_MIN_ROWS = 200
+
+
+class UserError(click.ClickException):
+    """A mistake in the user's input or options: one line on stderr, exit status 2, no traceback."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the project's user-facing errors into :class:`UserError`."""
+    try:
+        yield
+    except RewardlabError as error:
+        raise UserError(str(error)) from None
+
+
+def parse_weights(text: str | None) -> list[float] | None:
+    """Parse ``--weights 1,0.5``."""
+    if text is None:
+        return None
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise UserError(f"--weights must be comma-separated numbers, got '{text}'") from None
+
+
+def parse_param_options(items: Sequence[str]) -> dict[str, Any]:
+    """Parse ``-p KEY=VALUE`` options; values are read as JSON when they parse (3, 0.5, true, [1,2]), else text.
+
+    Example:
+        >>> parse_param_options(["timeout=3", "model=/models/minilm", "weights.relevance=0.5"])
+        {'timeout': 3, 'model': '/models/minilm', 'weights.relevance': 0.5}
+
+    """
+    params: dict[str, Any] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise UserError(f"-p expects KEY=VALUE, got '{item}'")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params
+
+
+def build_reward(spec: str, weights: str | None, params: Sequence[str]) -> Reward:
+    """Build the reward the options describe, turning configuration mistakes into one-line errors."""
+    with user_errors():
+        return build(spec, parse_weights(weights), parse_param_options(params))
+
+
+reward_option = click.option(
+    "--reward",
+    "-r",
+    "spec",
+    required=True,
+    help="Reward name(s), comma-separated, or module:function / file.py:function.",
+)
+weights_option = click.option("--weights", "-w", default=None, help="One weight per reward, comma-separated.")
+param_option = click.option(
+    "--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Reward parameter (name.KEY for one reward)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rewardlab")
+def main() -> None:
+    """Reward functions for GRPO: score JSONL files, list the rewards, split data by reward."""
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT")
+@reward_option
+@weights_option
+@param_option
+@click.option("--output", "-o", default=STDIO, show_default=True, help="Output JSONL (- for stdout).")
+@click.option("--summary-json", type=click.Path(dir_okay=False), default=None, help="Also write the summary as JSON.")
+def score(
+    input_path: str, spec: str, weights: str | None, params: tuple[str, ...], output: str, summary_json: str | None
+) -> None:
+    """Score every row of INPUT (a JSONL path, or - for stdin) and write it back with `reward` and `components`.
+
+    Each row needs `completion` (a string or chat messages), usually `prompt`, and the columns the reward names
+    in `rewardlab list`. A summary (count, nulls, mean/std/min/max per component, settings) goes to stderr.
+    """
+    reward = build_reward(spec, weights, params)
+    name = source_name(input_path)
+    with user_errors():
+        rows = read_jsonl(input_path)
+        validate_rows(rows, reward, name)
+        scores = _score_with_progress(rows, reward, name)
+    summary = summarize(scores, reward)
+    with user_errors(), atomic_writer(output) as handle:
+        for row, s in zip(rows, scores):
+            handle.write(dumps(scored_record(row, s)) + "\n")
+    if summary_json:
+        with atomic_writer(summary_json) as handle:
+            json.dump(summary.as_dict(), handle, indent=2)
+    click.echo(summary.render(), err=True)
+
+
+def _score_with_progress(rows: list, reward: Reward, name: str) -> list:
+    if len(rows) < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+        return score_rows(rows, reward, name)
+    with click.progressbar(length=len(rows), label="scoring", file=sys.stderr) as bar:
+        return score_rows(rows, reward, name, progress=bar.update)
+
+
+@main.command(name="list")
+def list_rewards() -> None:
+    """List every registered reward: name, what it does, the columns it needs."""
+    rewards = available()
+    width = max(len(name) for name in rewards)
+    for name, cls in rewards.items():
+        doc = (cls.__doc__ or "").strip().splitlines()
+        line = doc[0] if doc else ""
+        needs = ", ".join(c if isinstance(c, str) else " or ".join(c) for c in cls.columns) or "-"
+        click.echo(f"{name:<{width}}  {line}  [needs: {needs}]")
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT")
+@reward_option
+@weights_option
+@param_option
+@click.option("--ratio", default=0.5, show_default=True, type=float, help="Share of each quartile in the first file.")
+@click.option("--seed", default=42, show_default=True, type=int, help="Seed of the shuffle inside each quartile.")
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False), help="Where sft.jsonl and grpo.jsonl go.")
+def split(
+    input_path: str, spec: str, weights: str | None, params: tuple[str, ...], ratio: float, seed: int, out_dir: str
+) -> None:
+    """Split INPUT into an SFT warm-start part (sft.jsonl) and a GRPO part (grpo.jsonl), stratified by reward quartile.
+
+    Both parts get the same share of low, middling and high-reward rows; the split is deterministic for a seed.
+    """
+    if not 0.0 < ratio < 1.0:
+        raise UserError(f"--ratio must be between 0 and 1 (exclusive), got {ratio}")
+    reward = build_reward(spec, weights, params)
+    name = source_name(input_path)
+    with user_errors():
+        rows = read_jsonl(input_path)
+        validate_rows(rows, reward, name)
+        scores = score_rows(rows, reward, name)
+    parts = stratified_split([s.value for s in scores], ratio, seed)
+    records = [scored_record(row, s) for row, s in zip(rows, scores)]
+    out = Path(out_dir)
+    for filename, indices in (("sft.jsonl", parts.first), ("grpo.jsonl", parts.second)):
+        with atomic_writer(out / filename) as handle:
+            for i in indices:
+                handle.write(dumps(records[i]) + "\n")
+    click.echo(f"{'stratum':<8} {'sft':>6} {'grpo':>6}")
+    for stratum, (first, second) in parts.counts.items():
+        click.echo(f"{stratum:<8} {first:>6} {second:>6}")
+    click.echo(f"{'total':<8} {len(parts.first):>6} {len(parts.second):>6}")
+    click.echo(f"wrote {out / 'sft.jsonl'} and {out / 'grpo.jsonl'} (seed {seed})")

@@ -1,0 +1,172 @@
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from rewardlab.cli import main
+
+FORMATTED = "<think>\nsum it\n</think>\n<answer>\n4\n</answer>"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def math_rows(tmp_path):
+    return jsonl(
+        tmp_path / "rows.jsonl",
+        [
+            {"prompt": "2+2?", "completion": FORMATTED, "solution": "4"},
+            {"prompt": "2+2?", "completion": "4", "solution": "4"},
+            {"prompt": "3+3?", "completion": [{"role": "assistant", "content": FORMATTED}], "solution": "6"},
+        ],
+    )
+
+
+def test_score_adds_reward_and_components_and_prints_a_summary(runner, math_rows, tmp_path):
+    out = tmp_path / "scored.jsonl"
+    result = runner.invoke(main, ["score", str(math_rows), "--reward", "math-format,math-tags", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["reward"] for r in rows] == [2.0, 0.0, 2.0]
+    assert rows[0]["components"] == {"math-format": 1.0, "math-tags": 1.0}
+    assert rows[0]["solution"] == "4"
+    assert "rows: 3  null rewards: 0" in result.stderr
+    assert "signature: math-format+math-tags|" in result.stderr
+
+
+def test_score_writes_to_stdout_by_default(runner, math_rows):
+    result = runner.invoke(main, ["score", str(math_rows), "--reward", "math-tags"])
+    assert result.exit_code == 0
+    assert [json.loads(line)["reward"] for line in result.stdout.splitlines()] == [1.0, 0.0, 1.0]
+
+
+def test_score_reads_stdin(runner, math_rows):
+    result = runner.invoke(main, ["score", "-", "--reward", "math-tags"], input=math_rows.read_text())
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 3
+
+
+def test_score_passes_parameters(runner, math_rows):
+    result = runner.invoke(main, ["score", str(math_rows), "--reward", "math-format", "-p", "think_prefilled=true"])
+    assert result.exit_code == 0, result.output
+    assert "think_prefilled:true" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        pytest.param('{"prompt": "p", "completion": "c"}\n{"prompt": "p"', ":2: malformed JSON", id="malformed"),
+        pytest.param('{"prompt": "p"}\n', ":1: field 'completion': missing", id="no-completion"),
+        pytest.param('{"prompt": "p", "completion": 7}\n', ":1: field 'completion': expected a string", id="type"),
+        pytest.param("", "no rows: the file is empty", id="empty"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_output(runner, tmp_path, lines, message):
+    source = tmp_path / "bad.jsonl"
+    source.write_text(lines)
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["score", str(source), "--reward", "math-tags", "-o", str(out)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_a_column_the_reward_needs_is_checked_before_scoring(runner, tmp_path):
+    source = jsonl(tmp_path / "in.jsonl", [{"prompt": "p", "completion": "c", "solution": "1"}, {"completion": "c"}])
+    result = runner.invoke(main, ["score", str(source), "--reward", "math-accuracy"])
+    assert result.exit_code == 2
+    assert f"{source}:2: field 'solution': missing" in result.stderr
+
+
+def test_invalid_utf8_names_the_line(runner, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"completion": "ok"}\n{"completion": "\xc3\x28"}\n')
+    result = runner.invoke(main, ["score", str(source), "--reward", "math-tags"])
+    assert result.exit_code == 2
+    assert ":2: not valid UTF-8" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--reward", "nope"], "unknown reward 'nope'", id="unknown-reward"),
+        pytest.param(["--reward", "math-tags", "-p", "colour=1"], "has no parameter 'colour'", id="unknown-param"),
+        pytest.param(["--reward", "math-tags", "-p", "oops"], "-p expects KEY=VALUE", id="param-syntax"),
+        pytest.param(["--reward", "math-tags,math-format", "-w", "1,x"], "--weights must be", id="weights"),
+        pytest.param(["--reward", "math-cosine", "-p", "max_len=-1"], "math-cosine", id="invalid-value"),
+    ],
+)
+def test_bad_options_are_one_line_exit_2(runner, math_rows, args, message):
+    result = runner.invoke(main, ["score", str(math_rows), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_existing_output_survives_a_failed_run(runner, tmp_path):
+    source = jsonl(tmp_path / "in.jsonl", [{"completion": "c"}])
+    source.write_text(source.read_text() + "{broken\n")
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous results\n")
+    result = runner.invoke(main, ["score", str(source), "--reward", "math-tags", "-o", str(out)])
+    assert result.exit_code == 2
+    assert out.read_text() == "previous results\n"
+
+
+def test_user_reward_file_from_the_command_line(runner, math_rows, tmp_path):
+    module = tmp_path / "mine.py"
+    module.write_text(
+        textwrap.dedent(
+            """
+            def has_four(prompts, completions, **kwargs):
+                return [float("4" in str(c)) for c in completions]
+            """
+        )
+    )
+    result = runner.invoke(main, ["score", str(math_rows), "--reward", f"{module}:has_four"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["reward"] for line in result.stdout.splitlines()] == [1.0, 1.0, 0.0]
+
+
+def test_list_names_every_reward_with_its_columns(runner):
+    result = runner.invoke(main, ["list"])
+    assert result.exit_code == 0
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "[needs: solution]" in lines["math-accuracy"]
+    assert "engagement" in lines
+
+
+def test_split_is_stratified_and_deterministic(runner, tmp_path):
+    rows = [{"prompt": "p", "completion": "x" * n} for n in range(1, 41)]
+    source = jsonl(tmp_path / "in.jsonl", rows)
+    module = tmp_path / "length.py"
+    module.write_text("def length(prompts, completions, **kw):\n    return [float(len(c)) for c in completions]\n")
+    args = ["split", str(source), "--reward", f"{module}:length", "--ratio", "0.5", "--seed", "7"]
+    first = runner.invoke(main, [*args, "--out-dir", str(tmp_path / "a")])
+    second = runner.invoke(main, [*args, "--out-dir", str(tmp_path / "b")])
+    assert second.exit_code == 0
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "a" / "sft.jsonl").read_text() == (tmp_path / "b" / "sft.jsonl").read_text()
+    sft = [json.loads(line)["reward"] for line in (tmp_path / "a" / "sft.jsonl").read_text().splitlines()]
+    assert len(sft) == 20
+    assert sum(r <= 10 for r in sft) == 5 and sum(r > 30 for r in sft) == 5
+    assert "Q1" in first.output and "total" in first.output
+
+
+def test_split_rejects_a_ratio_outside_zero_one(runner, math_rows, tmp_path):
+    result = runner.invoke(
+        main, ["split", str(math_rows), "--reward", "math-tags", "--ratio", "1.5", "--out-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--ratio must be between 0 and 1" in result.stderr
