@@ -144,10 +144,17 @@ def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
                     sys.stdout.write(chunk)
             sys.stdout.flush()
         else:
+            os.chmod(handle.name, 0o666 & ~_umask())
             os.replace(handle.name, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(handle.name)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def dumps(record: dict[str, Any]) -> str:

@@ -57,3 +57,9 @@ def test_write_jsonl_turns_nan_into_null(tmp_path):
 def test_columns_of_aligns_missing_keys_with_none(tmp_path):
     rows = read_jsonl(write(tmp_path / "in.jsonl", b'{"a": 1}\n{"b": 2}\n'))
     assert columns_of(rows) == {"a": [1, None], "b": [None, 2]}
+
+
+def test_atomic_writer_gives_the_file_ordinary_permissions(tmp_path):
+    target = tmp_path / "out.jsonl"
+    write_jsonl(target, [{"a": 1}])
+    assert target.stat().st_mode & 0o644 == 0o644
