@@ -203,6 +203,8 @@ def _construct(label: str, factory: Callable[..., Any], params: dict[str, Any]) 
 
 def _accepted_parameters(factory: Callable[..., Any]) -> set[str] | None:
     """Names ``factory`` accepts as keywords, or None when it takes ``**kwargs``."""
+    if inspect.isclass(factory) and factory.__init__ is object.__init__:
+        return set()
     target = factory.__init__ if inspect.isclass(factory) else factory
     parameters = inspect.signature(target).parameters.values()
     if any(p.kind is p.VAR_KEYWORD for p in parameters):

@@ -124,17 +124,17 @@ def test_existing_output_survives_a_failed_run(runner, tmp_path):
     assert out.read_text() == "previous results\n"
 
 
-def test_user_reward_file_from_the_command_line(runner, math_rows, tmp_path):
+def test_user_reward_file_gets_completions_as_trl_passes_them(runner, math_rows, tmp_path):
     module = tmp_path / "mine.py"
     module.write_text(
         textwrap.dedent(
             """
-            def has_four(prompts, completions, **kwargs):
-                return [float("4" in str(c)) for c in completions]
+            def is_plain_text(prompts, completions, **kwargs):
+                return [float(isinstance(c, str)) for c in completions]
             """
         )
     )
-    result = runner.invoke(main, ["score", str(math_rows), "--reward", f"{module}:has_four"])
+    result = runner.invoke(main, ["score", str(math_rows), "--reward", f"{module}:is_plain_text"])
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["reward"] for line in result.stdout.splitlines()] == [1.0, 1.0, 0.0]
 

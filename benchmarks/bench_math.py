@@ -1,0 +1,119 @@
+"""math-accuracy against math-verify called in a plain loop (parse gold, parse answer, verify) on fixtures/math.jsonl.
+
+Both sides read the same answer text (rewardlab.math.answer_region) with the same extraction settings, and both are
+warmed up by one untimed pass (imports done, worker pool started, sympy's caches filled). In each timed run the golds
+are new to our gold caches (a run's golds carry its own number of trailing spaces), as in the first epoch of
+training; a last run shows golds already cached (later epochs). Rows are scored in GRPO-sized batches of 8 prompts
+× their completions.
+Target: ratio (plain loop time / ours) ≥ 1.
+
+    python benchmarks/bench_math.py [--repeat 3] [--batch-prompts 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_rows() -> list[dict]:
+    with open(ROOT / "fixtures" / "math.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def batches(rows: list[dict], prompts_per_batch: int) -> list[list[dict]]:
+    order = list(dict.fromkeys(r["prompt_id"] for r in rows))
+    groups = [order[i : i + prompts_per_batch] for i in range(0, len(order), prompts_per_batch)]
+    return [[r for r in rows if r["prompt_id"] in set(group)] for group in groups]
+
+
+def plain_loop(rows: list[dict]) -> list[float]:
+    from latex2sympy2_extended import NormalizationConfig
+    from math_verify import LatexExtractionConfig, parse, verify
+
+    from rewardlab.math import answer_region
+
+    config = [
+        LatexExtractionConfig(
+            normalization_config=NormalizationConfig(
+                nits=False, malformed_operators=False, basic_latex=True, boxed="all", units=True
+            ),
+            boxed_match_priority=0,
+            try_extract_without_anchor=False,
+        )
+    ]
+    values = []
+    for row in rows:
+        gold = parse(row["solution"], extraction_mode="first_match")
+        answer = parse(answer_region(row["completion"]), extraction_config=config, extraction_mode="first_match")
+        values.append(float(verify(gold, answer)))
+    return values
+
+
+def ours(reward, batch_list: list[list[dict]]) -> list[float]:
+    values = []
+    for batch in batch_list:
+        values += reward(
+            prompts=[r["prompt"] for r in batch],
+            completions=[r["completion"] for r in batch],
+            solution=[r["solution"] for r in batch],
+        )
+    return values
+
+
+def with_gold_suffix(rows: list[dict], spaces: int) -> list[dict]:
+    return [{**r, "solution": r["solution"] + " " * spaces} for r in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch-prompts", type=int, default=8)
+    args = parser.parse_args()
+
+    import rewardlab
+
+    rows = load_rows()
+    reward = rewardlab.get("math-accuracy")
+    plain_loop(rows)
+    ours(reward, batches(rows, args.batch_prompts))
+
+    loop_times, our_times = [], []
+    for run in range(1, args.repeat + 1):
+        run_rows = with_gold_suffix(rows, run)
+        start = time.perf_counter()
+        expected = plain_loop(run_rows)
+        loop_times.append(time.perf_counter() - start)
+
+        batch_list = batches(run_rows, args.batch_prompts)
+        start = time.perf_counter()
+        got = ours(reward, batch_list)
+        our_times.append(time.perf_counter() - start)
+        if got != expected:
+            raise SystemExit("math-accuracy and the plain loop disagree")
+
+    start = time.perf_counter()
+    ours(reward, batch_list)
+    warm_golds = time.perf_counter() - start
+
+    loop, mine = statistics.median(loop_times), statistics.median(our_times)
+    from rewardlab.math import answer_region
+
+    distinct = len({(r["solution"], answer_region(r["completion"])) for r in rows})
+    print(f"rows: {len(rows)} ({len(batch_list)} batches of {args.batch_prompts} prompts), medians of {args.repeat}")
+    print(f"distinct (gold, answer) pairs: {distinct}; distinct golds: {len({r['solution'] for r in rows})}")
+    print(f"math-verify plain loop:            {loop:.3f} s  ({1000 * loop / len(rows):.2f} ms/row)")
+    print(f"math-accuracy, golds not cached:   {mine:.3f} s  ({1000 * mine / len(rows):.2f} ms/row)")
+    print(f"math-accuracy, golds cached:       {warm_golds:.3f} s  ({1000 * warm_golds / len(rows):.2f} ms/row)")
+    print(
+        f"ratio plain loop / math-accuracy:  {loop / mine:.2f}x (golds not cached), {loop / warm_golds:.2f}x (cached)"
+    )
+
+
+if __name__ == "__main__":
+    main()

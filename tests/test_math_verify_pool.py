@@ -1,0 +1,226 @@
+"""math-accuracy never hangs its caller: the worker pool's time limits, kills, sharing, pickling and clean-up."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import rewardlab
+from rewardlab import _verify
+
+POWER_TOWER = "<answer>\n\\boxed{9^{9^{9^{9^{9}}}}}\n</answer>"
+NESTED = "<answer>\n\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}\n</answer>"
+GOOD = "<think>\nx\n</think>\n<answer>\n\\boxed{12}\n</answer>"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_pool():
+    """Start the workers once, so the bounds below measure time limits, not process start-up."""
+    rewardlab.get("math-accuracy")(completions=[GOOD, GOOD + " "], solution=["12", "12"])
+
+
+def in_thread(function, limit=60.0):
+    """Run ``function`` in a worker thread; fail (rather than hang) if it has not returned within ``limit`` s."""
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(result=function()), daemon=True)
+    start = time.monotonic()
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"still running after {limit} s"
+    return box["result"], time.monotonic() - start
+
+
+@pytest.mark.parametrize("answer", [POWER_TOWER, NESTED], ids=["power-tower", "nested-parentheses"])
+def test_pathological_answer_returns_within_seconds_from_a_worker_thread(answer):
+    reward = rewardlab.get("math-accuracy", timeout=1.0)
+    scores, elapsed = in_thread(lambda: reward.score([""], [answer], solution=["12"]))
+    assert scores[0].value == 0.0
+    assert scores[0].details["timed_out"] is True
+    assert scores[0].components == {"timed_out": 1.0}
+    assert elapsed < 1.0 + _verify.GRACE + 5.0
+
+
+def test_pathological_answer_returns_from_the_main_thread():
+    start = time.monotonic()
+    assert rewardlab.get("math-accuracy", timeout=1.0)(completions=[NESTED], solution=["12"]) == [0.0]
+    assert time.monotonic() - start < 1.0 + _verify.GRACE + 5.0
+
+
+def test_pathological_gold_is_none_within_seconds():
+    reward = rewardlab.get("math-accuracy", timeout=1.0)
+    gold = "\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}"
+    scores, _ = in_thread(lambda: reward.score(["", ""], [GOOD, GOOD], solution=[gold, gold]))
+    assert [s.value for s in scores] == [None, None]
+    assert scores[0].details["timed_out"] is True
+
+
+def test_ordinary_rows_in_the_same_batch_still_score():
+    reward = rewardlab.get("math-accuracy", timeout=1.0)
+    result, _ = in_thread(lambda: reward(completions=[GOOD, NESTED, GOOD, "\\boxed{13}"], solution=["12"] * 4))
+    assert result == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_concurrent_callers_each_get_their_own_results():
+    reward = rewardlab.get("math-accuracy")
+    results = {}
+
+    def call(n):
+        results[n] = reward(completions=[f"\\boxed{{{n}}}", f"\\boxed{{{n + 1}}}"] * 5, solution=[str(n)] * 10)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == {n: [1.0, 0.0] * 5 for n in range(4)}
+
+
+def test_a_worker_stuck_where_no_signal_reaches_is_killed_and_replaced():
+    pool = _verify._pool()
+    stuck = [w.process.pid for w in pool.workers]
+    assert stuck
+    for pid in stuck:
+        os.kill(pid, signal.SIGSTOP)  # like a C call that never returns: its own timer cannot fire
+    reward = rewardlab.get("math-accuracy", timeout=0.5)
+    answers = [f"\\boxed{{{n}}}" for n in range(len(stuck))]  # one row for each stopped worker
+    try:
+        scores, elapsed = in_thread(lambda: reward.score([""] * len(stuck), answers, solution=["12"] * len(stuck)))
+    finally:
+        for worker in pool.workers:
+            if worker.process.pid in stuck:
+                os.kill(worker.process.pid, signal.SIGCONT)
+    assert all(s.value == 0.0 and s.details["timed_out"] for s in scores)
+    assert 0.5 + _verify.GRACE <= elapsed < 30
+    assert not set(stuck) & {w.process.pid for w in pool.workers}
+    assert reward(completions=["\\boxed{7}"], solution=["7"]) == [1.0]
+
+
+def test_a_worker_that_dies_costs_only_its_row():
+    pool = _verify._pool()
+    reward = rewardlab.get("math-accuracy", timeout=30.0)
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(scores=reward.score([""], [NESTED], solution=["12"])))
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not any(w.tasks for w in pool.workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    busy = [w.process.pid for w in pool.workers if w.tasks]
+    assert busy
+    os.kill(busy[0], signal.SIGKILL)
+    thread.join(20)
+    assert not thread.is_alive()
+    [s] = box["scores"]
+    assert s.value == 0.0
+    assert s.details["error"] == "the worker process died"
+    assert reward(completions=[GOOD], solution=["12"]) == [1.0]
+
+
+def test_rewards_share_one_pool_and_do_not_pickle_it():
+    first, second = rewardlab.get("math-accuracy"), rewardlab.get("math-cosine")
+    first(completions=[GOOD], solution=["12"])
+    pool = _verify._pool()
+    pids = {w.process.pid for w in pool.workers}
+    second(completions=[GOOD], solution=["12"])
+    assert _verify._pool() is pool
+    assert {w.process.pid for w in pool.workers} == pids
+    data = pickle.dumps(first)
+    assert len(data) < 500
+    assert pickle.loads(data)(completions=[GOOD], solution=["12"]) == [1.0]
+
+
+def run_script(code, env=None):
+    """Run ``code`` in a fresh interpreter (as a script, so the multiprocessing main-module guard applies)."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_pool_starts_lazily_and_the_caller_never_imports_math_verify():
+    done = run_script(
+        """
+        import multiprocessing, sys
+        import rewardlab
+        reward = rewardlab.get("math-accuracy")
+        assert not multiprocessing.active_children(), "a process started before the first score"
+        assert reward(completions=["\\\\boxed{12}"], solution=["12"]) == [1.0]
+        heavy = {"math_verify", "sympy"} & set(sys.modules)
+        assert not heavy, heavy
+        """
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_workers_are_gone_after_the_caller_exits():
+    done = run_script(
+        """
+        import rewardlab
+        from rewardlab import _verify
+        rewardlab.get("math-accuracy")(completions=["\\\\boxed{1}", "\\\\boxed{2}"], solution=["1", "2"])
+        print(" ".join(str(w.process.pid) for w in _verify._pool().workers))
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    pids = [int(p) for p in done.stdout.split()]
+    assert pids
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_pool_is_rebuilt_in_a_forked_child():
+    done = run_script(
+        """
+        import os
+        import rewardlab
+        reward = rewardlab.get("math-accuracy")
+        assert reward(completions=["\\\\boxed{1}"], solution=["1"]) == [1.0]
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if reward(completions=["\\\\boxed{2}"], solution=["2"]) == [1.0] else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert reward(completions=["\\\\boxed{3}"], solution=["3"]) == [1.0]
+        """
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_without_math_verify_the_error_says_how_to_install_it(tmp_path):
+    (tmp_path / "math_verify.py").write_text("raise ImportError('No module named math_verify')\n")
+    done = run_script(
+        """
+        import rewardlab
+        from rewardlab.core import RewardlabError
+        try:
+            rewardlab.get("math-accuracy")(completions=["x"], solution=["1"])
+        except RewardlabError as error:
+            print(error)
+        """,
+        env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "math-verify cannot run" in done.stdout
+    assert "pip install 'rewardlab[math]'" in done.stdout
+
+
+def test_pool_run_of_nothing_starts_nothing():
+    assert _verify.Pool(size=1).run([], timeout=1.0) == []
