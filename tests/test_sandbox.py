@@ -1,0 +1,507 @@
+"""Hostile programs: each one scores 0 and leaves the host as it was (files, network, processes, environment).
+
+Programs run with a 1-second limit. The bubblewrap tests skip, saying why, where bubblewrap cannot start; the
+fallback tests force the weaker isolation with ``isolation="process"`` and check what it does contain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import rewardlab
+from rewardlab.sandbox import IsolationWarning, SandboxStartError, get_pool
+from rewardlab.sandbox import bwrap as bwrap_module
+from rewardlab.sandbox import pool as pool_module
+
+WORKERS = 2
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}\n```"
+
+
+@pytest.fixture(scope="module")
+def sandboxed():
+    """A ``code`` reward on bubblewrap (skips when bubblewrap cannot start here)."""
+    reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=WORKERS, isolation="bwrap")
+    try:
+        reward(completions=[fenced("x = 1")], tests=[["assert x == 1"]])
+    except rewardlab.RewardlabError as error:
+        pytest.skip(f"bubblewrap is not usable on this machine: {error}")
+    return reward
+
+
+@pytest.fixture(scope="module")
+def fallback():
+    """A ``code`` reward forced onto the fallback isolation."""
+    with pytest.warns(IsolationWarning):
+        pool_module._warned.clear()
+        reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=WORKERS, isolation="process")
+        reward(completions=[fenced("x = 1")], tests=[["assert x == 1"]])
+    return reward
+
+
+def run(reward, code: str, tests: list[str] | None = None, **columns):
+    """Score one program; returns its Score."""
+    if tests is not None:
+        columns["tests"] = [tests]
+    return reward.score([""], [fenced(code)], **columns)[0]
+
+
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, command line) of every live process on the host."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{name}/status").read_text()
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").split()[:1] in (["Z"], ["X"]):
+            continue
+        found[int(name)] = (int(fields["PPid"]), cmdline)
+    return found
+
+
+def leftovers(reward, wait: float = 3.0) -> list[bytes]:
+    """Processes under the reward's sandboxes other than the sandboxes themselves, after a short grace period.
+
+    Inside bubblewrap the tree is bwrap -> bwrap's init -> fork server; in the fallback the fork server is the
+    root. Anything deeper is a program's process that outlived its run.
+    """
+    pool = get_pool(reward.workers, reward.isolation)
+    allowed_depth = 2 if pool.mode == "bwrap" else 0
+    deadline = time.monotonic() + wait
+    while True:
+        procs = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in procs.items():
+            children.setdefault(ppid, []).append(pid)
+        extra = []
+        for root in pool.host_pids():
+            stack = [(root, 0)]
+            while stack:
+                pid, depth = stack.pop()
+                if depth > allowed_depth:
+                    extra.append(procs[pid][1])
+                stack.extend((child, depth + 1) for child in children.get(pid, []))
+        if not extra or time.monotonic() > deadline:
+            return extra
+        time.sleep(0.05)
+
+
+def still_serves(reward) -> bool:
+    return run(reward, "def f():\n    return 1", ["assert f() == 1"]).value == 1.0
+
+
+# -- time ------------------------------------------------------------------------------------------------------------
+
+
+def test_infinite_loop_is_stopped_at_the_timeout(sandboxed):
+    started = time.monotonic()
+    score = run(sandboxed, "def f():\n    while True:\n        pass", ["assert f() == 1"])
+    assert score.value == 0.0
+    assert score.details["limit"] in ("timeout", "cpu")
+    assert time.monotonic() - started < 4
+    assert leftovers(sandboxed) == []
+
+
+def test_sleep_is_stopped_at_the_timeout(sandboxed):
+    started = time.monotonic()
+    score = run(sandboxed, "import time\ntime.sleep(60)", ["assert True"])
+    assert score.value == 0.0
+    assert score.details["limit"] == "timeout"
+    assert time.monotonic() - started < 4
+
+
+def test_ignoring_sigterm_does_not_help(sandboxed):
+    code = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.01)"
+    score = run(sandboxed, code, ["assert True"])
+    assert score.value == 0.0
+    assert score.details["limit"] == "timeout"
+    assert leftovers(sandboxed) == []
+
+
+# -- memory, processes, output ---------------------------------------------------------------------------------------
+
+
+def test_memory_bomb_hits_the_address_space_limit(sandboxed):
+    code = "def grow():\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 << 20))"
+    score = run(sandboxed, code, ["grow()"])
+    assert score.value == 0.0
+    assert "memory" in score.details["limit"]
+    assert "MemoryError" in score.details["first_failure"]
+
+
+def test_fork_bomb_is_capped_and_every_process_killed(sandboxed):
+    code = (
+        "import os\n"
+        "def bomb():\n"
+        "    while True:\n"
+        "        try:\n"
+        "            os.fork()\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "bomb()"
+    )
+    score = run(sandboxed, code, ["assert True"])
+    assert score.value == 0.0
+    assert leftovers(sandboxed) == []
+    assert still_serves(sandboxed)
+
+
+def test_memory_of_forked_processes_counts_together(sandboxed):
+    code = (
+        "import os, time\n"
+        "for _ in range(8):\n"
+        "    if os.fork() == 0:\n"
+        "        blocks = []\n"
+        "        try:\n"
+        "            while True:\n"
+        "                blocks.append(bytearray(8 << 20))\n"
+        "        except MemoryError:\n"
+        "            time.sleep(10)\n"
+        "time.sleep(10)"
+    )
+    score = run(sandboxed, code, ["assert True"])
+    assert score.value == 0.0
+    assert score.details["limit"] == "memory"
+    assert leftovers(sandboxed) == []
+
+
+def test_threads_and_processes_still_work_under_the_limits(sandboxed):
+    code = (
+        "from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor\n"
+        "def threads():\n"
+        "    with ThreadPoolExecutor(8) as pool:\n"
+        "        return sum(pool.map(abs, range(-50, 50)))\n"
+        "def processes():\n"
+        "    with ProcessPoolExecutor(4) as pool:\n"
+        "        return sum(pool.map(abs, range(-50, 50)))"
+    )
+    assert run(sandboxed, code, ["assert threads() == 2500", "assert processes() == 2500"]).value == 1.0
+
+
+def test_user_namespaces_cannot_be_created(sandboxed):
+    code = (
+        "import ctypes, os, subprocess\n"
+        "def escape():\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    return libc.unshare(0x10000000) == 0 or subprocess.run(['unshare', '-U', 'true']).returncode == 0"
+    )
+    assert run(sandboxed, code, ["assert escape()"]).value == 0.0
+
+
+def test_huge_output_is_cut_off(sandboxed):
+    started = time.monotonic()
+    score = run(sandboxed, "while True:\n    print('x' * 100000)", ["assert True"])
+    assert score.value == 0.0
+    assert score.details["limit"] == "output"
+    assert time.monotonic() - started < 4
+
+
+def test_huge_output_on_stdin_stdout_case_fails(sandboxed):
+    score = run(sandboxed, "print('y' * (50 << 20))", test_cases=[[{"input": "", "output": "y"}]])
+    assert score.value == 0.0
+    assert score.details["limit"] == "output"
+
+
+# -- network, files, environment -------------------------------------------------------------------------------------
+
+
+def test_network_is_unreachable(sandboxed):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    port = listener.getsockname()[1]
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    udp_port = receiver.getsockname()[1]
+    code = (
+        "import socket\n"
+        "def leak():\n"
+        f"    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'leak', ('127.0.0.1', {udp_port}))\n"
+        f"    conn = socket.create_connection(('127.0.0.1', {port}), timeout=0.5)\n"
+        "    conn.sendall(b'leak')\n"
+        "    return True"
+    )
+    try:
+        score = run(sandboxed, code, ["assert leak()"])
+        assert score.value == 0.0
+        assert "refused" in score.details["first_failure"] or "unreachable" in score.details["first_failure"]
+        listener.setblocking(False)
+        receiver.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+        with pytest.raises(BlockingIOError):
+            receiver.recvfrom(16)
+    finally:
+        listener.close()
+        receiver.close()
+
+
+def test_files_outside_the_temporary_directory_are_untouched(sandboxed, tmp_path):
+    canary = tmp_path / "canary.txt"
+    canary.write_text("alive")
+    host_tmp = Path("/tmp") / f"rewardlab-escape-{secrets.token_hex(4)}"
+    code = (
+        "import os, shutil\n"
+        f"open({str(host_tmp)!r}, 'w').write('x')\n"
+        "def attack():\n"
+        "    hits = 0\n"
+        f"    for action in (lambda: os.remove({str(canary)!r}),\n"
+        f"                   lambda: open({str(canary)!r}, 'w').write('pwned'),\n"
+        f"                   lambda: open({str(tmp_path / 'new.txt')!r}, 'w').write('x'),\n"
+        f"                   lambda: shutil.rmtree({str(tmp_path)!r}),\n"
+        "                   lambda: open('/usr/rewardlab-escape', 'w').write('x')):\n"
+        "        try:\n"
+        "            action()\n"
+        "            hits += 1\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return hits"
+    )
+    score = run(sandboxed, code, ["assert attack() == 5", "assert attack() > 0"])
+    assert score.value == 0.0
+    assert canary.read_text() == "alive"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["canary.txt"]
+    assert not host_tmp.exists()
+    assert not Path("/usr/rewardlab-escape").exists()
+
+
+def test_files_written_by_one_program_are_gone_for_the_next(sandboxed):
+    write = "import os\nopen('/tmp/left-behind', 'w').write('x')\nopen('mine', 'w').write('x')"
+    assert run(sandboxed, write, ["assert os.path.exists('/tmp/left-behind')"]).value == 1.0
+    for _ in range(WORKERS * 2):
+        assert run(sandboxed, "import os", ["assert not os.path.exists('/tmp/left-behind')"]).value == 1.0
+
+
+def test_host_environment_is_not_visible(monkeypatch):
+    secret = secrets.token_hex(8)
+    monkeypatch.setenv("REWARDLAB_TEST_SECRET", secret)
+    pool_module.shutdown()
+    reward = rewardlab.get("code", timeout=1, workers=1, isolation="bwrap")
+    code = (
+        "import os\n"
+        "def leak():\n"
+        "    found = ' '.join(os.environ.values())\n"
+        "    for pid in os.listdir('/proc'):\n"
+        "        try:\n"
+        "            found += open(f'/proc/{pid}/environ', 'rb').read().decode(errors='replace')\n"
+        "        except (OSError, ValueError):\n"
+        "            pass\n"
+        "    return found"
+    )
+    try:
+        score = run(reward, code, [f"assert {secret!r} in leak()", "assert 'REWARDLAB_TEST_SECRET' in leak()"])
+    except rewardlab.RewardlabError as error:
+        pytest.skip(f"bubblewrap is not usable on this machine: {error}")
+    assert score.value == 0.0
+    assert score.details["isolation"] == "bwrap"
+    assert run(reward, "import os", ["assert set(os.environ) <= {'PATH', 'LANG', 'HOME', 'TMPDIR'}"]).value == 1.0
+
+
+# -- the host process and the pool -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "os.kill(os.getppid(), signal.SIGKILL)",
+        "os.killpg(os.getpgid(0), signal.SIGKILL)",
+        "os.kill(-1, signal.SIGKILL)",
+        "os.kill(1, signal.SIGKILL)",
+    ],
+    ids=["parent", "process-group", "everything", "init"],
+)
+def test_killing_its_parent_does_not_score_or_break_the_pool(sandboxed, attack):
+    code = f"import os, signal\ntry:\n    {attack}\nexcept OSError:\n    pass\ndef f():\n    return 1"
+    score = run(sandboxed, code, ["assert f() == 2"])
+    assert score.value == 0.0
+    assert still_serves(sandboxed)
+
+
+def test_daemons_are_killed(sandboxed):
+    token = f"{secrets.randbelow(10**6)}.{secrets.randbelow(10**6)}"
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv('/bin/sleep', ['sleep', {token!r}])\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.2)\n"
+        "def f():\n"
+        "    return 1"
+    )
+    score = run(sandboxed, code, ["assert f() == 2"])
+    assert score.value == 0.0
+    assert leftovers(sandboxed) == []
+    assert not [cmd for _, cmd in _processes().values() if token.encode() in cmd]
+
+
+# -- forged results --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "print('All tests passed!')\nprint('4/4 tests passed')\nimport sys\nsys.exit(0)",
+        "import os\nprint('OK')\nos._exit(0)",
+        "raise SystemExit(0)",
+    ],
+    ids=["print-and-exit", "os-exit", "system-exit"],
+)
+def test_exiting_early_with_a_pass_report_scores_zero(sandboxed, code):
+    score = run(sandboxed, code, ["assert solve() == 1", "assert solve() == 2"])
+    assert score.value == 0.0
+
+
+def test_forged_reports_on_every_descriptor_score_zero(sandboxed):
+    code = (
+        "import json, os\n"
+        "for index in range(2):\n"
+        "    line = json.dumps({'event': 'test', 'index': index, 'ok': True}).encode() + b'\\n'\n"
+        "    for fd in range(0, 256):\n"
+        "        for prefix in (b'', b'0' * 32 + b' '):\n"
+        "            try:\n"
+        "                os.write(fd, prefix + line)\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "os._exit(0)"
+    )
+    score = run(sandboxed, code, ["assert solve() == 1", "assert solve() == 2"])
+    assert score.value == 0.0
+    assert score.details["forged_reports"] > 0
+
+
+def test_patching_the_runner_from_the_program_does_not_pass_literal_asserts(sandboxed):
+    code = (
+        "import sys\n"
+        "runner = sys._getframe(1).f_globals\n"
+        "runner['safe_equal'] = lambda *args, **kwargs: True\n"
+        "runner['encode_value'] = lambda value: ['i', hex(3)]\n"
+        "def add(a, b):\n"
+        "    return 0"
+    )
+    score = run(sandboxed, code, ["assert add(1, 2) == 3", "assert add(2, 2) == 4", "assert 5 == add(2, 3)"])
+    assert score.details["passed"] == ["assert add(1, 2) == 3"]  # only where the forged 3 is the right answer
+
+
+def test_object_equal_to_everything_does_not_pass(sandboxed):
+    code = (
+        "class Anything:\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    __hash__ = object.__hash__\n"
+        "class Int(int):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    __hash__ = int.__hash__\n"
+        "def solve(n):\n"
+        "    return Anything() if n else Int(0)"
+    )
+    asserts = run(sandboxed, code, ["assert solve(1) == 4", "assert solve(0) == 4", "assert [solve(1)] == [4]"])
+    calls = run(
+        sandboxed, code, test_cases=[[{"call": "solve(1)", "expected": 4}, {"call": "solve(0)", "expected": 4}]]
+    )
+    assert asserts.value == 0.0
+    assert calls.value == 0.0
+
+
+# -- the fallback ----------------------------------------------------------------------------------------------------
+
+
+def test_fallback_warns_once_and_still_contains_time_and_processes(fallback):
+    started = time.monotonic()
+    assert run(fallback, "while True:\n    pass", ["assert True"]).value == 0.0
+    assert time.monotonic() - started < 4
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    assert run(fallback, bomb, ["assert True"]).value == 0.0
+    assert leftovers(fallback) == []
+    assert still_serves(fallback)
+
+
+def test_fallback_kills_daemons_and_scrubs_the_environment(fallback, monkeypatch):
+    monkeypatch.setenv("REWARDLAB_TEST_SECRET", "hidden")
+    pool_module.shutdown()
+    token = f"{secrets.randbelow(10**6)}.{secrets.randbelow(10**6)}"
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv('/bin/sleep', ['sleep', {token!r}])\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.2)"
+    )
+    score = run(fallback, code, ["assert 'REWARDLAB_TEST_SECRET' in os.environ"], setup=["import os"])
+    assert score.value == 0.0
+    assert score.details["isolation"] == "process"
+    assert leftovers(fallback) == []
+    assert not [cmd for _, cmd in _processes().values() if token.encode() in cmd]
+
+
+def test_fallback_rejects_forged_results(fallback):
+    assert run(fallback, "print('All tests passed')\nimport os\nos._exit(0)", ["assert solve()"]).value == 0.0
+
+
+def test_environment_variable_forces_the_fallback(monkeypatch):
+    monkeypatch.setenv("REWARDLAB_SANDBOX", "process")
+    reward = rewardlab.get("code", timeout=1, workers=1)
+    with warnings_allowed():
+        score = run(reward, "def f():\n    return 3", ["assert f() == 3"])
+    assert score.value == 1.0
+    assert score.details["isolation"] == "process"
+
+
+def test_missing_bubblewrap_falls_back_loudly(monkeypatch):
+    monkeypatch.setattr(bwrap_module, "find_bwrap", lambda: None)
+    monkeypatch.setattr(pool_module, "_warned", set())
+    pool_module.shutdown()
+    reward = rewardlab.get("code", timeout=1, workers=1, isolation="auto")
+    with pytest.warns(IsolationWarning, match="NOT running in the bubblewrap sandbox"):
+        score = run(reward, "def f():\n    return 3", ["assert f() == 3"])
+    assert score.value == 1.0
+    assert score.details["isolation"] == "process"
+    pool_module.shutdown()
+
+
+def test_missing_bubblewrap_is_an_error_when_bubblewrap_is_required(monkeypatch):
+    monkeypatch.setattr(bwrap_module, "find_bwrap", lambda: None)
+    pool_module.shutdown()
+    reward = rewardlab.get("code", timeout=1, workers=1, isolation="bwrap")
+    with pytest.raises(rewardlab.RewardlabError, match="bubblewrap"):
+        run(reward, "x = 1", ["assert x == 1"])
+    with pytest.raises(SandboxStartError):
+        get_pool(1, "bwrap").submit({"runs": [], "limits": {}}, 5).result()
+    pool_module.shutdown()
+
+
+@contextlib.contextmanager
+def warnings_allowed():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IsolationWarning)
+        yield
+
+
+def test_pool_threads_only_wait(sandboxed):
+    """Programs run in the sandboxes: the calling process gains no threads beyond the pool's and no children."""
+    run(sandboxed, "x = 1", ["assert x == 1"])
+    names = [t.name for t in threading.enumerate()]
+    score = run(sandboxed, "import os\nPID = os.getpid()", [f"assert PID != {os.getpid()}"])
+    assert score.value == 1.0
+    assert [t.name for t in threading.enumerate()] == names
