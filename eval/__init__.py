@@ -1,0 +1,49 @@
+"""eval: did GRPO help? pass@k, Self-BLEU, distinct-n, accuracy and mean reward with intervals and paired tests.
+
+Runs are compared side by side by the CLI ``evalkit``.
+
+Importing is cheap: sacrebleu, matplotlib and evaluate load only inside the functions that need them.
+
+Example:
+    >>> import eval
+    >>> round(eval.pass_at_k(n=10, c=3, k=5), 4)
+    0.9167
+    >>> round(eval.self_bleu(["the cat sat", "the cat sat", "a dog ran"]), 4)
+    0.6667
+
+"""
+
+from eval.accuracy import accuracy, mean_reward
+from eval.compare import Comparison, compare_runs, run_pass_at_k
+from eval.distinct import distinct_counts, distinct_n
+from eval.passk import PassAtK, mean_pass_at_k, pass_at_k
+from eval.runs import Generation, Run, RunError, load_runs, read_generations, score_missing
+from eval.selfbleu import self_bleu, self_bleu_by_group, sentence_self_bleu
+from eval.stats import Estimate, PairedTest, mcnemar, mean_estimate, paired_bootstrap
+
+__all__ = [
+    "Comparison",
+    "Estimate",
+    "Generation",
+    "PairedTest",
+    "PassAtK",
+    "Run",
+    "RunError",
+    "accuracy",
+    "compare_runs",
+    "distinct_counts",
+    "distinct_n",
+    "load_runs",
+    "mcnemar",
+    "mean_estimate",
+    "mean_pass_at_k",
+    "mean_reward",
+    "paired_bootstrap",
+    "pass_at_k",
+    "read_generations",
+    "run_pass_at_k",
+    "score_missing",
+    "self_bleu",
+    "self_bleu_by_group",
+    "sentence_self_bleu",
+]

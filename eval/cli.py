@@ -1,0 +1,303 @@
+"""The ``evalkit`` command: pass@k, Self-BLEU and accuracy of one generations file, and ``compare`` for runs."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eval.accuracy import accuracy as accuracy_estimate
+from eval.accuracy import mean_reward
+from eval.compare import choose_ks, compare_runs, run_pass_at_k
+from eval.generate import generate
+from eval.report import render_table, write_report
+from eval.runs import Run, load_runs, read_generations, run_name, score_missing
+from eval.selfbleu import MODES, self_bleu
+from eval.selfbleu import signature as self_bleu_signature
+from eval.tokens import DEFAULT_TOKENIZER
+from rewardlab import __version__
+from rewardlab.cli import UserError, build_reward, param_option, user_errors, weights_option
+from rewardlab.io import source_name
+from rewardlab.scoring import signature as reward_signature
+
+#: Threshold above which a scored reward counts as correct, unless --threshold says otherwise.
+DEFAULT_THRESHOLD = 0.5
+
+
+def parse_ks(text: str | None) -> list[int] | None:
+    """Parse ``--k 1,5,10`` into sorted distinct positive integers (None when the option is not given).
+
+    Example:
+        >>> parse_ks("10,1,5,5")
+        [1, 5, 10]
+
+    """
+    if text is None:
+        return None
+    try:
+        ks = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise UserError(f"--k expects comma-separated integers, got '{text}'") from None
+    if ks[0] < 1:
+        raise UserError(f"--k values must be at least 1, got '{text}'")
+    return ks
+
+
+def scoring_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--reward, --weights, -p and --threshold: how rows without ``correct`` or ``reward`` get them."""
+    command = click.option(
+        "--threshold",
+        default=DEFAULT_THRESHOLD,
+        show_default=True,
+        help="A scored reward at or above this counts as correct.",
+    )(command)
+    command = param_option(command)
+    command = weights_option(command)
+    return click.option(
+        "--reward",
+        "-r",
+        "spec",
+        default=None,
+        help="Reward (rewardlab name(s) or module:function) scoring rows that lack `correct` or `reward`.",
+    )(command)
+
+
+k_option = click.option(
+    "--k",
+    "ks",
+    default=None,
+    help="The k of pass@k, comma-separated; each needs k samples per prompt. "
+    "[default: 1,5,10, leaving out those above the samples per prompt]",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+seed_option = click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap resampling.")
+bootstrap_option = click.option(
+    "--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples over prompts."
+)
+
+
+def _score(runs: list[Run], spec: str | None, weights: str | None, params: tuple[str, ...], threshold: float) -> Any:
+    """Score the rows that lack ``correct`` or ``reward``; return the reward's signature settings, or None."""
+    if spec is None:
+        if weights is not None or params:
+            raise UserError("--weights and -p need --reward")
+        return None
+    reward = build_reward(spec, weights, params)
+    with user_errors():
+        for run in runs:
+            score_missing(run, reward, threshold)
+    return {"signature": reward_signature(reward), "threshold": threshold}
+
+
+def _single_run(path: str, spec: str | None, weights: str | None, params: tuple[str, ...], threshold: float) -> Run:
+    with user_errors():
+        run = Run(run_name(Path(path)), source_name(path), read_generations(path))
+    _score([run], spec, weights, params, threshold)
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evalkit")
+def main() -> None:
+    """Evaluate generations: pass@k, Self-BLEU, distinct-n, accuracy, mean reward; compare runs with paired tests."""
+
+
+main.add_command(generate)
+
+
+@main.command()
+@click.argument("file")
+@k_option
+@scoring_options
+@seed_option
+@bootstrap_option
+@json_option
+def passk(
+    file: str,
+    ks: str | None,
+    spec: str | None,
+    weights: str | None,
+    params: tuple[str, ...],
+    threshold: float,
+    seed: int,
+    n_boot: int,
+    as_json: bool,
+) -> None:
+    """pass@k of FILE (unbiased estimator of Chen et al. 2021), per prompt_id and then the mean over prompts.
+
+    Every row needs `prompt_id` and `correct` (or give --reward to score rows without `correct`). Each pass@k is
+    shown with n, the samples per prompt, and its standard error and bootstrap interval over prompts.
+    """
+    run = _single_run(file, spec, weights, params, threshold)
+    with user_errors():
+        k_values, note = choose_ks(run, parse_ks(ks))
+        results = run_pass_at_k(run, k_values, n_boot=n_boot, seed=seed)
+    if as_json:
+        payload = {
+            "file": run.source,
+            "prompts": len(run.prompts),
+            "rows": len(run.generations),
+            "pass_at_k": [r.as_dict() for r in results],
+            "notes": [note] if note else [],
+            "settings": {"n_boot": n_boot, "seed": seed, "version": __version__},
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(f"{run.source}: {len(run.prompts)} prompts, {len(run.generations)} rows")
+    for r in results:
+        e = r.estimate
+        interval = f"95% CI [{e.ci_low:.4f}, {e.ci_high:.4f}]"
+        click.echo(f"pass@{r.k:<3} {e.value:.4f}  stderr {e.stderr:.4f}  {interval}  {r.n_label}")
+    click.echo(f"intervals: bootstrap over prompts, {n_boot} resamples, seed {seed}")
+    if note:
+        click.echo(f"note: {note}")
+
+
+@main.command()
+@click.argument("file")
+@click.option(
+    "--group-by", default=None, help="Field to group by (e.g. prompt_id): Self-BLEU per group, then the mean."
+)
+@click.option("--mode", type=click.Choice(MODES), default="sacrebleu", show_default=True, help="BLEU variant.")
+@click.option("--max-order", default=4, show_default=True, help="Longest n-gram (Texygen-era papers used 3).")
+@click.option("--tokenize", "tokenize_name", default=DEFAULT_TOKENIZER, show_default=True, help="sacrebleu tokenizer.")
+@json_option
+def selfbleu(file: str, group_by: str | None, mode: str, max_order: int, tokenize_name: str, as_json: bool) -> None:
+    """Self-BLEU of the completions of FILE; lower is more diverse.
+
+    Each completion is scored by sentence BLEU against all the others (of its group) as references.
+    """
+    with user_errors():
+        generations = read_generations(file)
+    texts = [g.completion for g in generations]
+    groups = None
+    if group_by is not None:
+        groups = []
+        for g in generations:
+            if g.row.data.get(group_by) is None:
+                raise UserError(f"{source_name(file)}:{g.row.line}: field '{group_by}': missing (--group-by)")
+            groups.append(json.dumps(g.row.data[group_by], sort_keys=True))
+    options = {"mode": mode, "max_order": max_order, "tokenize_name": tokenize_name}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            score = self_bleu(texts, groups=groups, **options)
+        except ValueError as error:
+            raise UserError(f"{source_name(file)}: {error}") from None
+    messages = [str(w.message) for w in caught]
+    signature = self_bleu_signature(mode, max_order, tokenize_name)
+    sizes = sorted(Counter(groups).values()) if groups else [len(texts)]
+    if as_json:
+        payload = {
+            "file": source_name(file),
+            "self_bleu": score,
+            "texts": len(texts),
+            "group_by": group_by,
+            "groups": len(sizes) if groups else None,
+            "group_sizes": {"min": sizes[0], "max": sizes[-1]},
+            "signature": signature,
+            "warnings": messages,
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for message in messages:
+        click.echo(f"warning: {message}", err=True)
+    size = f"{sizes[0]}" if sizes[0] == sizes[-1] else f"{sizes[0]}-{sizes[-1]}"
+    where = f"; {len(sizes)} groups by {group_by}, {size} texts each" if groups else ""
+    click.echo(f"Self-BLEU {score:.4f} over {len(texts)} texts{where}")
+    click.echo(f"signature: {signature}")
+
+
+@main.command()
+@click.argument("file")
+@scoring_options
+@seed_option
+@bootstrap_option
+@json_option
+def accuracy(
+    file: str,
+    spec: str | None,
+    weights: str | None,
+    params: tuple[str, ...],
+    threshold: float,
+    seed: int,
+    n_boot: int,
+    as_json: bool,
+) -> None:
+    """Accuracy (and mean reward, where rows have one) of FILE with standard error and bootstrap interval.
+
+    With `prompt_id` on every row, each prompt's samples are averaged first and uncertainty is over prompts.
+    """
+    run = _single_run(file, spec, weights, params, threshold)
+    with user_errors():
+        run.require_correct()
+    gens = run.generations
+    groups = [g.prompt_id for g in gens] if all(g.prompt_id is not None for g in gens) else None
+    options = {"n_boot": n_boot, "seed": seed}
+    results = {"accuracy": accuracy_estimate([g.correct for g in gens], groups, **options)}
+    if all(g.reward is not None for g in gens):
+        results["mean reward"] = mean_reward([g.reward for g in gens], groups, **options)
+    unit = "prompts" if groups else "rows"
+    if as_json:
+        payload = {
+            "file": run.source,
+            "rows": len(gens),
+            "units": unit,
+            **{name.replace(" ", "_"): e.as_dict() for name, e in results.items()},
+            "settings": {"n_boot": n_boot, "seed": seed, "version": __version__},
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(f"{run.source}: {len(gens)} rows" + (f", {len(set(groups))} prompts" if groups else ""))
+    for name, e in results.items():
+        click.echo(f"{name:<11} {e.value:.4f}  stderr {e.stderr:.4f}  95% CI [{e.ci_low:.4f}, {e.ci_high:.4f}]")
+    click.echo(f"intervals: bootstrap over {unit}, {n_boot} resamples, seed {seed}")
+
+
+@main.command()
+@click.argument("names", nargs=-1, required=True, metavar="A B [C ...]")
+@click.option("--runs-dir", default="runs", show_default=True, help="Where runs/NAME/generations.jsonl are found.")
+@scoring_options
+@k_option
+@click.option("--out", "out_dir", default=None, help="Report directory  [default: out/A-vs-B]")
+@seed_option
+@bootstrap_option
+def compare(
+    names: tuple[str, ...],
+    runs_dir: str,
+    spec: str | None,
+    weights: str | None,
+    params: tuple[str, ...],
+    threshold: float,
+    ks: str | None,
+    out_dir: str | None,
+    seed: int,
+    n_boot: int,
+) -> None:
+    """Compare runs A, B, … over the same prompts; each later run is tested against A.
+
+    A run is a name (RUNS_DIR/NAME/generations.jsonl), a directory holding generations.jsonl, or a JSONL file.
+    Prints a table (each run, difference, 95% CI, p-value, winner per metric) and writes report.md, report.json,
+    metrics.png and pass_at_k.png to --out.
+    """
+    if len(names) < 2:
+        raise UserError(f"compare needs at least two runs, got {len(names)}")
+    k_values = parse_ks(ks)
+    with user_errors():
+        runs = load_runs(names, runs_dir)
+    scoring = _score(runs, spec, weights, params, threshold)
+    with user_errors():
+        comparison = compare_runs(runs, ks=k_values, n_boot=n_boot, seed=seed)
+    comparison.settings["reward"] = scoring
+    out = Path(out_dir) if out_dir else Path("out") / "-vs-".join(run.name for run in runs)
+    click.echo(render_table(comparison))
+    try:
+        written = write_report(comparison, out)
+    except OSError as error:
+        raise UserError(f"cannot write the report to {out}: {error.strerror or error}") from None
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")

@@ -1,0 +1,299 @@
+"""Self-BLEU (Zhu et al., 2018, "Texygen", SIGIR): how much each text repeats the others; lower is more diverse.
+
+Each text is scored with sentence BLEU against all the other texts as references, and the scores are averaged.
+The plain way to compute this re-reads every reference for every text, O(N²) in the number of texts. Here each
+text's BLEU comes from sufficient statistics that need one pass over all n-grams:
+
+* the clipping count of an n-gram g for text i is ``max_{j≠i} count_j(g)``. Keeping, per n-gram, the largest count,
+  how many texts hold it and the largest count below it gives that maximum without a scan: it is the lower count
+  for the only holder of the largest, and the largest for every other text;
+* the brevity penalty needs the other length closest to text i's (ties go to the shorter, as in sacrebleu and
+  nltk): text i's own length if another text shares it, else its neighbour below or above in the sorted lengths.
+
+Counting runs in numpy over integer n-gram keys, one stable sort per n-gram order; each text's score comes from
+sacrebleu's own ``BLEU.compute_bleu`` (``smooth_method="exp"``, ``effective_order=True``), so the result equals
+``BLEU(effective_order=True).sentence_score(text, others).score / 100`` (capped at 1.0: sacrebleu's rounding can
+give 100.00000000000004 for a text identical to a reference). The ``nltk`` mode applies nltk's
+``sentence_bleu`` with ``SmoothingFunction().method1`` and uniform weights to the same statistics, the variant of
+Texygen-era papers (which used 3-grams: pass ``max_order=3`` to compare with them).
+
+Self-BLEU is undefined for a single text (it has no references); it rises with the number of texts, so grouped
+scores (per prompt, then the mean) are only comparable between groups of equal size.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from eval.stats import group_means
+from eval.tokens import DEFAULT_TOKENIZER, tokenize
+
+MODES = ("sacrebleu", "nltk")
+#: nltk's SmoothingFunction default epsilon, added to a zero match count in method 1.
+NLTK_EPSILON = 0.1
+
+
+@dataclass
+class BleuStatistics:
+    """Per-text sufficient statistics of sentence BLEU against the other texts of the same group.
+
+    Attributes:
+        matches: ``(N, max_order)`` clipped n-gram matches.
+        totals: ``(N, max_order)`` n-grams in each text.
+        lengths: ``(N,)`` token counts.
+        ref_lengths: ``(N,)`` the closest other length in the group (ties to the shorter).
+
+    """
+
+    matches: np.ndarray
+    totals: np.ndarray
+    lengths: np.ndarray
+    ref_lengths: np.ndarray
+
+
+def sentence_self_bleu(
+    texts: Sequence[str],
+    *,
+    groups: Sequence[Hashable] | None = None,
+    mode: str = "sacrebleu",
+    max_order: int = 4,
+    tokenize_name: str = DEFAULT_TOKENIZER,
+) -> list[float]:
+    """Return each text's sentence BLEU in [0, 1] against the other texts (of its group) as references.
+
+    Args:
+        texts: The texts.
+        groups: One label per text; each text is then scored against the other texts with its label only.
+        mode: ``"sacrebleu"`` (exp smoothing, effective order) or ``"nltk"`` (smoothing method 1).
+        max_order: Longest n-gram.
+        tokenize_name: sacrebleu tokenizer applied to every text.
+
+    Returns:
+        One score per text, in input order.
+
+    Raises:
+        ValueError: Fewer than two texts (in some group), unknown mode, or ``max_order < 1``.
+
+    Example:
+        >>> sentence_self_bleu(["the cat sat", "the cat sat", "a dog ran off"])
+        [1.0, 1.0, 0.0]
+
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown Self-BLEU mode '{mode}'; choose one of {', '.join(MODES)}")
+    if max_order < 1:
+        raise ValueError(f"max_order must be at least 1, got {max_order}")
+    codes = _group_codes(texts, groups)
+    stats = bleu_statistics(tokenize(texts, tokenize_name), codes, max_order)
+    rows = zip(stats.matches.tolist(), stats.totals.tolist(), stats.lengths.tolist(), stats.ref_lengths.tolist())
+    if mode == "nltk":
+        return [_nltk_score(m, t, length, ref, max_order) for m, t, length, ref in rows]
+    from sacrebleu.metrics.bleu import BLEU
+
+    options = {"smooth_method": "exp", "effective_order": True, "max_ngram_order": max_order}
+    return [min(1.0, BLEU.compute_bleu(m, t, length, ref, **options).score / 100) for m, t, length, ref in rows]
+
+
+def self_bleu(
+    texts: Sequence[str],
+    *,
+    groups: Sequence[Hashable] | None = None,
+    mode: str = "sacrebleu",
+    max_order: int = 4,
+    tokenize_name: str = DEFAULT_TOKENIZER,
+) -> float:
+    """Return Self-BLEU in [0, 1]: the mean sentence BLEU of each text against all the others.
+
+    With ``groups`` (for example each row's ``prompt_id``) it is the mean of :func:`self_bleu_by_group`. Arguments
+    as in :func:`sentence_self_bleu`.
+
+    Example:
+        >>> round(self_bleu(["the cat sat on the mat", "the cat sat on a mat", "a dog ran off"]), 4)
+        0.3988
+        >>> self_bleu(["a b", "a b", "c d", "e f"], groups=[1, 1, 2, 2])
+        0.5
+
+    """
+    options = {"mode": mode, "max_order": max_order, "tokenize_name": tokenize_name}
+    if groups is None:
+        scores = sentence_self_bleu(texts, **options)
+        return math.fsum(scores) / len(scores)
+    per_group = self_bleu_by_group(texts, groups, **options)
+    return math.fsum(per_group.values()) / len(per_group)
+
+
+def self_bleu_by_group(
+    texts: Sequence[str],
+    groups: Sequence[Hashable],
+    *,
+    mode: str = "sacrebleu",
+    max_order: int = 4,
+    tokenize_name: str = DEFAULT_TOKENIZER,
+) -> dict[Hashable, float]:
+    """Return the Self-BLEU of each group of texts (those sharing a label), in order of first appearance.
+
+    Warns when groups differ in size: Self-BLEU rises with the number of texts, so such scores are not comparable.
+    Arguments as in :func:`sentence_self_bleu`.
+
+    Example:
+        >>> self_bleu_by_group(["a b", "a b", "c d", "e f"], ["x", "x", "y", "y"])
+        {'x': 1.0, 'y': 0.0}
+
+    """
+    scores = sentence_self_bleu(texts, groups=groups, mode=mode, max_order=max_order, tokenize_name=tokenize_name)
+    sizes = Counter(groups)
+    if len(set(sizes.values())) > 1:
+        warnings.warn(
+            f"Self-BLEU groups differ in size ({min(sizes.values())} to {max(sizes.values())} texts); Self-BLEU "
+            "rises with the number of texts, so their scores are not directly comparable",
+            UserWarning,
+            stacklevel=2,
+        )
+    return dict(zip(sizes, group_means(scores, groups).tolist()))
+
+
+def signature(mode: str = "sacrebleu", max_order: int = 4, tokenize_name: str = DEFAULT_TOKENIZER) -> str:
+    """A sacrebleu-style signature of the settings, so two Self-BLEU numbers are visibly comparable or not.
+
+    Example:
+        >>> signature().split("|")[:4]
+        ['self-bleu', 'mode:sacrebleu', 'smooth:exp', 'eff:yes']
+
+    """
+    import sacrebleu
+
+    smooth = "exp|eff:yes" if mode == "sacrebleu" else f"method1[{NLTK_EPSILON}]|eff:no"
+    return (
+        f"self-bleu|mode:{mode}|smooth:{smooth}|order:{max_order}|tok:{tokenize_name}|version:{sacrebleu.__version__}"
+    )
+
+
+def _group_codes(texts: Sequence[str], groups: Sequence[Hashable] | None) -> np.ndarray:
+    if groups is None:
+        if len(texts) < 2:
+            raise ValueError(
+                f"Self-BLEU needs at least two texts (each is scored against the others), got {len(texts)}"
+            )
+        return np.zeros(len(texts), dtype=np.int64)
+    if len(groups) != len(texts):
+        raise ValueError(f"{len(groups)} group labels given for {len(texts)} texts")
+    index: dict[Hashable, int] = {}
+    codes = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=len(groups))
+    sizes = np.bincount(codes)
+    if sizes.min() < 2:
+        lonely = list(index)[int(np.argmin(sizes))]
+        raise ValueError(f"Self-BLEU needs at least two texts per group; group {lonely!r} has one")
+    return codes
+
+
+def bleu_statistics(tokens: Sequence[Sequence[str]], groups: np.ndarray, max_order: int) -> BleuStatistics:
+    """Compute every text's BLEU statistics against the other texts of its group in O(total n-grams · log).
+
+    Args:
+        tokens: Token lists, one per text.
+        groups: Integer group code per text (all zeros for one group); every group has at least two texts.
+        max_order: Longest n-gram.
+
+    Returns:
+        The statistics, row i for text i.
+
+    """
+    n_texts = len(tokens)
+    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=n_texts)
+    # Texts are laid out group by group, so once n-grams are sorted (stably) the texts of one group sit together.
+    layout = np.argsort(groups, kind="stable")
+    laid_groups, laid_lengths = groups[layout], lengths[layout]
+    flat = [token for i in layout.tolist() for token in tokens[i]]
+    vocabulary: dict[str, int] = {}
+    # setdefault with a running counter gives every distinct token a distinct (not contiguous) id below len(flat).
+    token_ids = np.fromiter(map(vocabulary.setdefault, flat, range(len(flat))), dtype=np.int64, count=len(flat))
+    text_of = np.repeat(np.arange(n_texts), laid_lengths)
+    starts = np.cumsum(laid_lengths) - laid_lengths
+    remaining = laid_lengths[text_of] - (np.arange(len(flat)) - starts[text_of])  # tokens from here to the text's end
+
+    matches = np.zeros((n_texts, max_order), dtype=np.int64)
+    positions, gram_ids = np.arange(len(flat)), token_ids
+    for order in range(1, max_order + 1):
+        if order > 1:
+            keep = remaining[positions] >= order
+            positions = positions[keep]
+            gram_ids = gram_ids[keep] * max(len(flat), 1) + token_ids[positions + order - 1]
+        if positions.size == 0:
+            break
+        gram_ids, matches[:, order - 1] = _clipped_matches(gram_ids, text_of[positions], laid_groups)
+    unlaid = np.empty_like(matches)
+    unlaid[layout] = matches
+    totals = np.maximum(lengths[:, None] - np.arange(max_order)[None, :], 0)
+    return BleuStatistics(unlaid, totals, lengths, _closest_other_lengths(lengths, groups))
+
+
+def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum, per text, min(count of an n-gram in the text, its largest count in another text of the group).
+
+    Args:
+        grams: An n-gram key per occurrence (equal keys, equal n-grams).
+        texts: The text of each occurrence, non-decreasing (texts laid out group by group).
+        groups: Group code per text, non-decreasing.
+
+    Returns:
+        Dense n-gram ids per occurrence (for building the next order's keys) and the clipped matches per text.
+
+    """
+    order = np.argsort(grams, kind="stable")  # by n-gram, then by text: occurrences keep their text order
+    grams_sorted, texts_sorted = grams[order], texts[order]
+    new_gram = np.r_[True, grams_sorted[1:] != grams_sorted[:-1]]
+    dense = np.empty_like(grams)
+    dense[order] = np.cumsum(new_gram) - 1
+    # One (text, n-gram) pair per run of equal n-gram and text; its count is the run's length.
+    pair_start = np.flatnonzero(new_gram | np.r_[True, texts_sorted[1:] != texts_sorted[:-1]])
+    counts = np.diff(np.r_[pair_start, len(grams)])
+    pair_text = texts_sorted[pair_start]
+    pair_group = groups[pair_text]
+    # A segment holds the pairs of one n-gram within one group.
+    new_segment = new_gram[pair_start] | np.r_[True, pair_group[1:] != pair_group[:-1]]
+    segment_start = np.flatnonzero(new_segment)
+    segment = np.cumsum(new_segment) - 1
+    largest = np.maximum.reduceat(counts, segment_start)
+    is_largest = counts == largest[segment]
+    holders = np.add.reduceat(is_largest.astype(np.int64), segment_start)
+    second = np.maximum.reduceat(np.where(is_largest, 0, counts), segment_start)
+    # The largest count among the *other* texts: the lower count for the only holder of the largest, else the largest.
+    clip = np.where(is_largest & (holders[segment] == 1), second[segment], largest[segment])
+    clipped = np.bincount(pair_text, weights=np.minimum(counts, clip), minlength=len(groups))
+    return dense, clipped.astype(np.int64)
+
+
+def _closest_other_lengths(lengths: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per text, the length of another text of its group closest to its own; ties go to the shorter."""
+    span = int(lengths.max()) + 1
+    keys = groups * span + lengths
+    unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    below = np.maximum(inverse - 1, 0)
+    above = np.minimum(inverse + 1, len(unique) - 1)
+    has_below = (inverse > 0) & (unique[below] // span == groups)
+    has_above = (inverse < len(unique) - 1) & (unique[above] // span == groups)
+    below_len, above_len = unique[below] % span, unique[above] % span
+    take_below = has_below & (~has_above | (lengths - below_len <= above_len - lengths))
+    closest = np.where(take_below, below_len, above_len)
+    return np.where(counts[inverse] >= 2, lengths, closest)
+
+
+def _nltk_score(matches: list[int], totals: list[int], length: int, ref_length: int, max_order: int) -> float:
+    """Nltk ``sentence_bleu(refs, hyp, weights=(1/max_order,)*max_order, smoothing_function=method1)``."""
+    if matches[0] == 0:
+        return 0.0
+    if length > ref_length:
+        penalty = 1.0
+    elif length == 0:
+        penalty = 0.0
+    else:
+        penalty = math.exp(1 - ref_length / length)
+    weight = 1 / max_order
+    logs = [weight * math.log((m if m else NLTK_EPSILON) / max(1, t)) for m, t in zip(matches, totals)]
+    return penalty * math.exp(math.fsum(logs))
