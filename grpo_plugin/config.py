@@ -1,0 +1,243 @@
+"""The settings of one ``grpo-train`` run: defaults, a YAML file, the command line, and the resolved record.
+
+Precedence is command line over ``--config file.yaml`` over the defaults below. The resolved settings are written
+into the output directory as ``grpo-train.yaml``, a file ``--config`` reads back, so a run can be repeated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rewardlab.core import ConfigError
+from rewardlab.io import atomic_writer
+
+#: File the resolved settings are written to, inside the output directory.
+RESOLVED_NAME = "grpo-train.yaml"
+
+#: Logging integrations ``--report-to`` accepts.
+REPORTERS = ("tensorboard", "wandb", "none")
+
+#: Values ``--curriculum`` accepts.
+CURRICULA = ("none", "learnability")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything ``grpo-train`` needs; field names are the YAML keys and, with dashes, the command-line options.
+
+    The training knobs keep TRL's ``GRPOConfig`` defaults except ``learning_rate`` (1e-5: TRL's 1e-6 is meant for
+    full fine-tuning, a LoRA adapter needs a larger step) and ``logging_steps`` (1, so the zero-variance guard and
+    the logged reward see every step).
+    """
+
+    model: str = "Qwen/Qwen3-0.6B"
+    data: str | None = None
+    reward: str | None = None
+    weights: list[float] | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    output_dir: str = "runs/grpo"
+    system_prompt: str | None = None
+    num_generations: int = 8
+    per_device_train_batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    learning_rate: float = 1e-5
+    beta: float = 0.0
+    temperature: float = 1.0
+    max_completion_length: int = 512
+    max_steps: int = -1
+    epochs: float = 1.0
+    seed: int = 42
+    lora: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_target_modules: list[str] | str = "all-linear"
+    report_to: list[str] = dataclasses.field(default_factory=lambda: ["none"])
+    logging_steps: int = 1
+    save_steps: int = 500
+    resume_from_checkpoint: str | None = None
+    use_vllm: bool = False
+    merge: bool = False
+    curriculum: str = "none"
+    curriculum_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check values a command line or a YAML file can get wrong; raise :class:`ConfigError` with one line."""
+        for name in (
+            "num_generations",
+            "per_device_train_batch_size",
+            "gradient_accumulation_steps",
+            "max_completion_length",
+            "lora_r",
+            "lora_alpha",
+            "logging_steps",
+            "save_steps",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{_option(name)} must be a positive whole number, got {value!r}")
+        if self.num_generations < 2:
+            raise ConfigError("--num-generations must be at least 2: GRPO compares completions of the same prompt")
+        for name in ("learning_rate", "temperature", "epochs"):
+            value = getattr(self, name)
+            if not _is_number(value) or not value > 0:
+                raise ConfigError(f"{_option(name)} must be a positive number, got {value!r}")
+        if not _is_number(self.beta) or self.beta < 0:
+            raise ConfigError(f"--beta must be a number >= 0, got {self.beta!r}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps == 0:
+            raise ConfigError(
+                f"--max-steps must be a positive whole number (or -1 for --epochs), got {self.max_steps!r}"
+            )
+        bad = [r for r in self.report_to if r not in REPORTERS]
+        if bad:
+            raise ConfigError(f"--report-to: unknown {', '.join(bad)}; choose from {', '.join(REPORTERS)}")
+        if self.curriculum not in CURRICULA:
+            raise ConfigError(f"--curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}")
+        if self.curriculum_threshold is not None and not _is_number(self.curriculum_threshold):
+            raise ConfigError(f"--curriculum-threshold must be a number, got {self.curriculum_threshold!r}")
+        if self.weights is not None and not all(_is_number(w) and math.isfinite(w) for w in self.weights):
+            raise ConfigError(f"--weights must be finite numbers, got {self.weights!r}")
+        if not isinstance(self.params, dict):
+            raise ConfigError(f"params must be a mapping of reward parameters, got {self.params!r}")
+
+    def require_inputs(self) -> None:
+        """Check that the prompts and the reward are given (they have no default)."""
+        if not self.data:
+            raise ConfigError("no prompts: give --data FILE (JSONL or a saved dataset directory)")
+        if not self.reward:
+            raise ConfigError(
+                "no reward: give --reward NAME (see `rewardlab list`), module:function or file.py:function"
+            )
+
+    @property
+    def target_modules(self) -> list[str] | str:
+        """LoRA target modules as peft takes them: ``"all-linear"`` or a list of module names."""
+        if isinstance(self.lora_target_modules, str) and self.lora_target_modules != "all-linear":
+            return split_list(self.lora_target_modules)
+        return self.lora_target_modules
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain YAML-ready values."""
+        return dataclasses.asdict(self)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def split_list(value: str) -> list[str]:
+    """Split a comma-separated option value, dropping empty parts."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_weights(value: str | Iterable[Any] | None) -> list[float] | None:
+    """Turn a YAML ``weights`` value, ``"1,0.5"`` or a list, into floats.
+
+    Example:
+        >>> parse_weights("1, 0.5")
+        [1.0, 0.5]
+
+    """
+    if value is None:
+        return None
+    parts = split_list(value) if isinstance(value, str) else list(value)
+    try:
+        return [float(part) for part in parts]
+    except (TypeError, ValueError):
+        raise ConfigError(f"--weights must be comma-separated numbers, got {value!r}") from None
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a ``--config`` file: a mapping whose keys are option names, with dashes or underscores.
+
+    Raises:
+        ConfigError: The file is missing, not YAML, not a mapping, or has a key no option has.
+
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of option names to values, got {type(data).__name__}")
+    values = {}
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name not in FIELDS:
+            raise ConfigError(f"{path}: unknown key '{key}'; known keys: {', '.join(FIELDS)}")
+        values[name] = value
+    return normalise(values)
+
+
+def normalise(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Bring values from YAML or the command line to the types :class:`TrainConfig` holds."""
+    out = dict(values)
+    if "weights" in out:
+        out["weights"] = parse_weights(out["weights"])
+    if isinstance(out.get("report_to"), str):
+        out["report_to"] = split_list(out["report_to"])
+    if isinstance(out.get("reward"), list):
+        out["reward"] = ",".join(str(part) for part in out["reward"])
+    for name in ("learning_rate", "beta", "temperature", "epochs", "curriculum_threshold"):
+        if isinstance(out.get(name), str):
+            try:
+                out[name] = float(out[name])
+            except ValueError:
+                raise ConfigError(f"{_option(name)} must be a number, got {out[name]!r}") from None
+        elif isinstance(out.get(name), int) and not isinstance(out.get(name), bool):
+            out[name] = float(out[name])
+    return out
+
+
+def resolve(command_line: Mapping[str, Any], file_values: Mapping[str, Any]) -> TrainConfig:
+    """Merge settings: what the user typed wins over the ``--config`` file, which wins over the defaults.
+
+    Args:
+        command_line: Only the options the user gave on the command line.
+        file_values: The ``--config`` file's values (see :func:`load_yaml`).
+
+    Example:
+        >>> resolve({"learning_rate": 1e-4}, {"learning_rate": 2e-5, "beta": 0.04}).learning_rate
+        0.0001
+
+    """
+    merged = {**normalise(file_values), **normalise(command_line)}
+    params = {**dict(file_values.get("params") or {}), **dict(command_line.get("params") or {})}
+    merged["params"] = params
+    try:
+        return TrainConfig(**merged)
+    except TypeError as error:
+        raise ConfigError(str(error)) from None
+
+
+def write_resolved(config: TrainConfig, output_dir: str | Path, header: str) -> Path:
+    """Write the resolved settings as ``grpo-train.yaml`` (readable by ``--config``), ``header`` as a comment."""
+    path = Path(output_dir) / RESOLVED_NAME
+    with atomic_writer(path) as handle:
+        handle.write("".join(f"# {line}\n" for line in header.splitlines()))
+        handle.write(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    return path

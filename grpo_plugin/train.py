@@ -1,0 +1,373 @@
+"""Build TRL's GRPOTrainer from a :class:`~grpo_plugin.config.TrainConfig`, train, save; and ``--preflight``.
+
+No RL loop of our own: TRL samples, scores, computes advantages and updates. This module loads the model and
+tokenizer (``AutoModelForCausalLM.from_pretrained``, the same code for the tiny test model and ``Qwen/Qwen3-8B``),
+wraps it in a peft LoRA adapter unless ``lora`` is off, hands over the rewards and the callbacks, and writes the
+adapter, the tokenizer, ``trainer_state.json`` and the resolved settings to the output directory. It runs
+unchanged under ``accelerate launch``: TRL and accelerate read the distributed set-up from the environment.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import torch
+from accelerate.utils import gather_object
+from trl import GRPOConfig, GRPOTrainer
+
+from grpo_plugin.callbacks import Spread, ZeroVarianceGuard, format_spreads, spread, zero_variance_message
+from grpo_plugin.config import TrainConfig, write_resolved
+from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
+from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
+from grpo_plugin.rewards import RewardSet, build_rewards
+from rewardlab.core import ConfigError, RewardlabError
+
+#: Share of zero-variance groups above which ``--preflight`` and the guard warn.
+ZERO_VARIANCE_SHARE = 0.5
+
+
+class TrainError(RewardlabError):
+    """A run that cannot start as configured (model not found, settings TRL rejects, too few prompts)."""
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    output_dir: Path
+    log_history: list[dict[str, Any]]
+    merged_dir: Path | None = None
+    main_process: bool = True
+    adapter: bool = True
+
+    def reward_trend(self, steps: int = 5) -> tuple[float, float] | None:
+        """Mean logged reward of the first and of the last ``steps`` logging steps (None before two steps)."""
+        rewards = [h["reward"] for h in self.log_history if h.get("reward") is not None]
+        if len(rewards) < 2:
+            return None
+        k = max(1, min(steps, len(rewards) // 2))
+        return sum(rewards[:k]) / k, sum(rewards[-k:]) / k
+
+
+def on_gpu() -> bool:
+    """Whether training runs on a CUDA device (bf16 and bf16 weights only then; CPU runs in float32)."""
+    return torch.cuda.is_available()
+
+
+def cpu_only() -> bool:
+    """Whether no accelerator is present.
+
+    Training then tells accelerate so (``use_cpu``), which makes a multi-process launch (``accelerate launch
+    --multi_gpu --num_processes N`` or ``torchrun``) run N CPU processes over gloo.
+    """
+    mps = getattr(torch.backends, "mps", None)
+    xpu = getattr(torch, "xpu", None)
+    return not (
+        torch.cuda.is_available()
+        or (mps is not None and mps.is_available())
+        or (xpu is not None and xpu.is_available())
+    )
+
+
+def grpo_config(config: TrainConfig, rewards: RewardSet) -> GRPOConfig:
+    """TRL's GRPOConfig for these settings.
+
+    Raises:
+        TrainError: TRL rejects the combination (say a batch not divisible by ``num_generations``).
+
+    """
+    bf16 = on_gpu() and torch.cuda.is_bf16_supported()
+    try:
+        return GRPOConfig(
+            output_dir=config.output_dir,
+            num_generations=config.num_generations,
+            per_device_train_batch_size=config.per_device_train_batch_size,
+            gradient_accumulation_steps=config.gradient_accumulation_steps,
+            learning_rate=config.learning_rate,
+            beta=config.beta,
+            temperature=config.temperature,
+            max_completion_length=config.max_completion_length,
+            max_steps=config.max_steps,
+            num_train_epochs=config.epochs,
+            seed=config.seed,
+            report_to="none" if config.report_to == ["none"] else config.report_to,
+            logging_steps=config.logging_steps,
+            save_steps=config.save_steps,
+            use_vllm=config.use_vllm,
+            reward_weights=rewards.weights,
+            bf16=bf16,
+            fp16=False,
+            dataloader_pin_memory=on_gpu(),
+            use_cpu=cpu_only(),
+        )
+    except ValueError as error:
+        raise TrainError(f"invalid training settings: {_first_line(error)}") from None
+
+
+def lora_config(config: TrainConfig) -> Any:
+    """The peft LoRA configuration, or None with ``--no-lora`` (full fine-tuning)."""
+    if not config.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        target_modules=config.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def load_model(name: str, full_precision: bool = False) -> tuple[Any, Any]:
+    """Load a causal LM and its tokenizer from a hub id or a local path, padding on the left for generation.
+
+    On a GPU the weights keep the checkpoint's dtype (bf16 for Qwen) unless ``full_precision`` (full fine-tuning
+    keeps float32 master weights); on CPU they are float32.
+
+    Raises:
+        TrainError: The model or tokenizer cannot be loaded.
+
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = "auto" if on_gpu() and not full_precision else torch.float32
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, padding_side="left")
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
+    except (OSError, ValueError) as error:
+        raise TrainError(f"cannot load model '{name}': {_first_line(error)}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def prepare(config: TrainConfig) -> tuple[Prompts, RewardSet]:
+    """Read the prompts and build the rewards, and check every row has the columns the rewards need.
+
+    Everything a user can get wrong in the data or the reward spec fails here, before a model is loaded.
+    """
+    config.require_inputs()
+    prompts = load_prompts(config.data, config.system_prompt)
+    rewards = build_rewards(config.reward, config.weights, config.params)
+    check_columns(prompts, rewards.funcs)
+    return prompts, rewards
+
+
+class CurriculumGRPOTrainer(GRPOTrainer):
+    """GRPOTrainer that draws prompts by learnability (see :mod:`grpo_plugin.curriculum`).
+
+    Two hooks: the train sampler, and recording each prompt's rewards right after TRL computed and gathered them
+    (there every process holds the whole generation batch, so every process's sampler sees the same rewards).
+    """
+
+    def __init__(self, *args: Any, tracker: LearnabilityTracker, difficulty: Sequence[float] | None, **kwargs: Any):
+        self.tracker = tracker
+        self.difficulty = difficulty
+        super().__init__(*args, **kwargs)
+
+    def _get_train_sampler(self, dataset: Any = None) -> LearnabilitySampler:
+        return LearnabilitySampler(
+            self.tracker,
+            mini_repeat_count=self.num_generations,
+            batch_size=self.args.generation_batch_size // self.num_generations,
+            repeat_count=self.num_iterations * self.args.steps_per_generation,
+            seed=self.args.seed,
+            difficulty=self.difficulty,
+        )
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):  # noqa: D102
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        if self.model.training:
+            indices = gather_object([row[INDEX_COLUMN] for row in inputs])
+            weights = self.reward_weights.to(rewards_per_func.device).unsqueeze(0)
+            totals = (rewards_per_func * weights).nansum(dim=1)
+            unscored = torch.isnan(rewards_per_func).all(dim=1)
+            self.tracker.update(indices, [None if u else t for t, u in zip(totals.tolist(), unscored.tolist())])
+        return rewards_per_func
+
+
+def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
+    """Run GRPO as configured and save what the run produced into ``config.output_dir``.
+
+    Raises:
+        RewardlabError: A problem the user can fix (data, reward spec, model path, settings).
+
+    """
+    prompts, rewards = prepare(config)
+    if config.merge and not config.lora:
+        raise ConfigError("--merge merges a LoRA adapter; with --no-lora the output directory holds the full model")
+    args = grpo_config(config, rewards)
+    unique_per_batch = args.generation_batch_size // args.num_generations
+    if len(prompts) < unique_per_batch:
+        raise TrainError(
+            f"{config.data} has {len(prompts)} prompts but each generation batch needs {unique_per_batch} distinct "
+            "ones (per-device batch × processes × steps per generation ÷ num_generations); add prompts or lower "
+            "--per-device-train-batch-size"
+        )
+    difficulty = check_difficulty(prompts) if config.curriculum == "learnability" else None
+    checkpoint = resume_checkpoint(config)
+    kwargs: dict[str, Any] = {}
+    trainer_class: type[GRPOTrainer] = GRPOTrainer
+    extra = None
+    if config.curriculum == "learnability":
+        trainer_class = CurriculumGRPOTrainer
+        kwargs = {
+            "tracker": LearnabilityTracker(len(prompts), threshold=config.curriculum_threshold),
+            "difficulty": difficulty,
+        }
+        extra = {INDEX_COLUMN: list(range(len(prompts)))}
+    dataset = to_dataset(prompts, extra)
+    model, tokenizer = load_model(config.model, full_precision=not config.lora)
+    if args.process_index == 0:
+        write_resolved(config, config.output_dir, _versions())
+    try:
+        trainer = trainer_class(
+            model=model,
+            reward_funcs=rewards.funcs,
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=lora_config(config),
+            callbacks=[ZeroVarianceGuard(threshold=ZERO_VARIANCE_SHARE, stream=stream)],
+            **kwargs,
+        )
+    except ImportError as error:
+        raise TrainError(_first_line(error)) from None
+    trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model(config.output_dir)
+    trainer.save_state()
+    merged_dir = None
+    if config.merge:
+        merged_dir = Path(config.output_dir) / "merged"
+        if trainer.is_world_process_zero():
+            merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+            merged.save_pretrained(merged_dir)
+            tokenizer.save_pretrained(merged_dir)
+    return TrainResult(
+        Path(config.output_dir), trainer.state.log_history, merged_dir, trainer.is_world_process_zero(), config.lora
+    )
+
+
+def resume_checkpoint(config: TrainConfig) -> str | None:
+    """The checkpoint ``--resume-from-checkpoint`` names (``last``: the newest in the output directory).
+
+    Raises:
+        TrainError: There is no such checkpoint.
+
+    """
+    from transformers.trainer_utils import get_last_checkpoint
+
+    resume = config.resume_from_checkpoint
+    if resume is None:
+        return None
+    if resume == "last":
+        last = get_last_checkpoint(config.output_dir) if Path(config.output_dir).is_dir() else None
+        if last is None:
+            raise TrainError(f"--resume-from-checkpoint last: no checkpoint-* directory in {config.output_dir}")
+        return last
+    if not Path(resume).is_dir():
+        raise TrainError(f"--resume-from-checkpoint: no checkpoint directory {resume}")
+    return resume
+
+
+def _versions() -> str:
+    import peft
+    import transformers
+    import trl
+
+    import rewardlab
+
+    return (
+        f"resolved by grpo-train (rewardlab {rewardlab.__version__}, trl {trl.__version__}, "
+        f"transformers {transformers.__version__}, peft {peft.__version__}, torch {torch.__version__})\n"
+        "repeat the run with: grpo-train --config <this file>"
+    )
+
+
+def generate_groups(
+    model: Any, tokenizer: Any, prompts: Sequence[Any], config: TrainConfig
+) -> tuple[list[Any], list[list[int]]]:
+    """Sample ``num_generations`` completions per prompt with the GRPO sampling settings, as TRL would.
+
+    Returns completions in TRL's form (strings for string prompts, one assistant message for chat prompts) laid
+    out prompt by prompt, and their token ids.
+    """
+    device = "cuda" if on_gpu() else "cpu"
+    model.to(device).eval()
+    texts = [
+        tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False) if isinstance(p, list) else p
+        for p in prompts
+    ]
+    batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+    torch.manual_seed(config.seed)
+    with torch.no_grad():
+        output = model.generate(
+            **batch,
+            do_sample=True,
+            temperature=config.temperature,
+            top_p=1.0,
+            top_k=0,
+            max_new_tokens=config.max_completion_length,
+            num_return_sequences=config.num_generations,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    ids = []
+    eos = {tokenizer.eos_token_id, *_as_list(model.generation_config.eos_token_id)}
+    for row in output[:, batch["input_ids"].shape[1] :].tolist():
+        end = next((i + 1 for i, token in enumerate(row) if token in eos), len(row))
+        ids.append(row[:end])
+    decoded = tokenizer.batch_decode(ids, skip_special_tokens=True)
+    chat = isinstance(prompts[0], list)
+    return [[{"role": "assistant", "content": text}] if chat else text for text in decoded], ids
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def preflight(config: TrainConfig, num_prompts: int = 4, stream: TextIO | None = None) -> list[Spread]:
+    """Sample a few prompts × ``num_generations`` completions before training and print how the rewards spread.
+
+    Prints, per reward (and their weighted total when there are several), mean, std, min, max and the share of
+    prompt groups whose completions all got the same reward — groups that would give GRPO no gradient — and the
+    zero-variance warning when most groups are such. Trains nothing.
+    """
+    stream = stream or sys.stdout
+    prompts, rewards = prepare(config)
+    rows = random.Random(config.seed).sample(prompts.rows, min(num_prompts, len(prompts)))
+    model, tokenizer = load_model(config.model)
+    completions, ids = generate_groups(model, tokenizer, [row["prompt"] for row in rows], config)
+    g = config.num_generations
+    repeated = [row for row in rows for _ in range(g)]
+    keys = {key for row in rows for key in row if key not in ("prompt", "completion", "completion_ids")}
+    columns = {key: [row.get(key) for row in repeated] for key in keys}
+    batch_prompts = [row["prompt"] for row in repeated]
+    per_reward = [
+        func(prompts=batch_prompts, completions=completions, completion_ids=ids, **columns) for func in rewards.funcs
+    ]
+    spreads = [spread(name, values, g) for name, values in zip(rewards.names, per_reward)]
+    if len(rewards.funcs) > 1:
+        spreads.append(spread("total", rewards.total(per_reward), g))
+    print(
+        f"preflight: {len(rows)} prompts × {g} completions (temperature {config.temperature}, "
+        f"up to {config.max_completion_length} tokens) from {config.model}",
+        file=stream,
+    )
+    print(format_spreads(spreads), file=stream)
+    overall = spreads[-1]
+    if overall.zero_variance_share > ZERO_VARIANCE_SHARE or math.isnan(overall.mean):
+        print(f"WARNING {zero_variance_message(overall.zero_variance_share, 1, overall.std)}", file=stream)
+    return spreads

@@ -1,0 +1,105 @@
+"""grpo-train settings: YAML file, command line, precedence, validation, one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import grpo_plugin.train
+from grpo_plugin.cli import main
+from grpo_plugin.config import TrainConfig, load_yaml, resolve, write_resolved
+from rewardlab.core import ConfigError
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> list[TrainConfig]:
+    """Replace training by recording the resolved settings."""
+    seen: list[TrainConfig] = []
+
+    def fake_train(config: TrainConfig) -> grpo_plugin.train.TrainResult:
+        seen.append(config)
+        return grpo_plugin.train.TrainResult(config.output_dir, [])
+
+    monkeypatch.setattr(grpo_plugin.train, "train", fake_train)
+    return seen
+
+
+def test_yaml_keys_take_dashes_or_underscores(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("learning-rate: 2.0e-5\nnum_generations: 4\nreward: [engagement, math-format]\nweights: 1,0.5\n")
+    values = load_yaml(path)
+    assert values == {
+        "learning_rate": 2e-5,
+        "num_generations": 4,
+        "reward": "engagement,math-format",
+        "weights": [1.0, 0.5],
+    }
+
+
+def test_yaml_unknown_key_is_named(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("lr: 1e-5\n")
+    with pytest.raises(ConfigError, match="unknown key 'lr'"):
+        load_yaml(path)
+
+
+def test_command_line_wins_over_yaml_over_defaults(tmp_path, captured):
+    path = tmp_path / "run.yaml"
+    path.write_text("data: prompts.jsonl\nreward: engagement\nlearning_rate: 3e-5\nbeta: 0.04\nparams: {model: a}\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "--learning-rate", "1e-4", "-p", "threshold=0.5"])
+    assert result.exit_code == 0, result.output
+    config = captured[0]
+    assert config.learning_rate == 1e-4  # typed
+    assert config.beta == 0.04  # from the file
+    assert config.temperature == 1.0  # default
+    assert config.params == {"model": "a", "threshold": 0.5}
+
+
+def test_an_option_equal_to_its_default_still_beats_the_file(tmp_path, captured):
+    path = tmp_path / "run.yaml"
+    path.write_text("data: p.jsonl\nreward: engagement\nnum_generations: 4\nlora: false\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "--num-generations", "8", "--lora"])
+    assert result.exit_code == 0, result.output
+    assert captured[0].num_generations == 8
+    assert captured[0].lora is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--num-generations", "1"], "at least 2", id="one-generation"),
+        pytest.param(["--learning-rate", "0"], "--learning-rate must be a positive number", id="zero-lr"),
+        pytest.param(["--report-to", "mlflow"], "--report-to: unknown mlflow", id="reporter"),
+        pytest.param(["--weights", "1,x"], "--weights must be comma-separated numbers", id="weights"),
+        pytest.param(["-p", "novalue"], "-p expects KEY=VALUE", id="param"),
+        pytest.param(["--max-steps", "0"], "--max-steps must be a positive whole number", id="max-steps"),
+    ],
+)
+def test_bad_settings_give_one_line_and_exit_2(args, message, captured):
+    result = CliRunner().invoke(main, ["--data", "p.jsonl", "--reward", "engagement", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert not captured
+
+
+def test_missing_data_and_reward_are_reported(tmp_path):
+    result = CliRunner().invoke(main, ["--reward", "engagement"])
+    assert result.exit_code == 2
+    assert "give --data" in result.stderr
+    result = CliRunner().invoke(main, ["--data", str(tmp_path / "p.jsonl")])
+    assert result.exit_code == 2
+    assert "give --reward" in result.stderr
+
+
+def test_resolved_config_reads_back_as_the_same_settings(tmp_path):
+    config = resolve(
+        {"data": "p.jsonl", "reward": "engagement", "weights": "2", "lora_target_modules": "q_proj,v_proj"}, {}
+    )
+    path = write_resolved(config, tmp_path, "written by a test")
+    assert path.read_text().startswith("# written by a test\n")
+    assert resolve({}, load_yaml(path)) == config
+    assert yaml.safe_load(path.read_text())["weights"] == [2.0]
+    assert config.target_modules == ["q_proj", "v_proj"]
