@@ -23,6 +23,7 @@ import click
 from rewardlab.cli import user_errors
 from rewardlab.core import RewardlabError
 from rewardlab.io import InputError, read_jsonl, require_text, source_name, write_jsonl
+from rewardlab.quiet import quiet_loading
 
 #: Columns every generation row has; an input column of the same name is replaced.
 GENERATED = ("prompt_id", "sample", "prompt", "completion")
@@ -177,7 +178,8 @@ def _load(model: str, adapter: str | None) -> tuple[Any, Any]:
         raise GenerationError(f"adapter '{adapter}': no adapter_config.json there (expected a peft adapter directory)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
-        lm = AutoModelForCausalLM.from_pretrained(model, dtype="auto")
+        with quiet_loading():
+            lm = AutoModelForCausalLM.from_pretrained(model, dtype="auto")
     except (OSError, ValueError) as error:
         hint = "" if Path(model).exists() else " (and there is no local directory of that name)"
         raise GenerationError(f"cannot load model '{model}': {_first_line(error)}{hint}") from None
@@ -185,7 +187,8 @@ def _load(model: str, adapter: str | None) -> tuple[Any, Any]:
         from peft import PeftModel
 
         try:
-            lm = PeftModel.from_pretrained(lm, adapter)
+            with quiet_loading():
+                lm = PeftModel.from_pretrained(lm, adapter)
         except (OSError, ValueError, RuntimeError, KeyError) as error:
             raise GenerationError(f"cannot load adapter '{adapter}' on '{model}': {_first_line(error)}") from None
     tokenizer.padding_side = "left"

@@ -27,6 +27,7 @@ from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, Learnabili
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards
 from rewardlab.core import ConfigError, RewardlabError
+from rewardlab.quiet import quiet_loading
 
 #: Share of zero-variance groups above which ``--preflight`` and the guard warn.
 ZERO_VARIANCE_SHARE = 0.5
@@ -139,7 +140,8 @@ def load_model(name: str, full_precision: bool = False) -> tuple[Any, Any]:
     dtype = "auto" if on_gpu() and not full_precision else torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, padding_side="left")
-        model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
+        with quiet_loading():
+            model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
     except (OSError, ValueError) as error:
         raise TrainError(f"cannot load model '{name}': {_first_line(error)}") from None
     if tokenizer.pad_token is None:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardlab.core import Reward, RowError, Score, register
+from rewardlab.quiet import quiet_loading
 from rewardlab.text import prompt_text, strip_think, to_text
 
 #: The default embedding model; this name (with or without ``sentence-transformers/``) loads the copy shipped in
@@ -295,16 +296,9 @@ def load_model(model: str) -> Any:
     with _MODELS_LOCK:
         if path not in _MODELS:
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
 
-            # The weight-loading progress bar says nothing useful on every `rewardlab score` run.
-            bar_was_on = transformers_logging.is_progress_bar_enabled()
-            transformers_logging.disable_progress_bar()
-            try:
+            with quiet_loading():
                 _MODELS[path] = SentenceTransformer(path)
-            finally:
-                if bar_was_on:
-                    transformers_logging.enable_progress_bar()
         return _MODELS[path]
 
 

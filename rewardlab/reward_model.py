@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardlab.core import Reward, RowError, Score, register
+from rewardlab.quiet import quiet_loading
 from rewardlab.text import strip_think, to_text
 
 
@@ -76,7 +77,9 @@ class RewardModel(Reward):
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-            model = AutoModelForSequenceClassification.from_pretrained(self.model, dtype="auto").to(device).eval()
+            with quiet_loading():
+                model = AutoModelForSequenceClassification.from_pretrained(self.model, dtype="auto")
+            model = model.to(device).eval()
             if model.config.pad_token_id is None:
                 model.config.pad_token_id = tokenizer.pad_token_id
             self._loaded = (tokenizer, model)
