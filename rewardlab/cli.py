@@ -106,11 +106,7 @@ def score(
     in `rewardlab list`. A summary (count, nulls, mean/std/min/max per component, settings) goes to stderr.
     """
     reward = build_reward(spec, weights, params)
-    name = source_name(input_path)
-    with user_errors():
-        rows = read_jsonl(input_path)
-        validate_rows(rows, reward, name)
-        scores = _score_with_progress(rows, reward, name)
+    rows, scores = _read_and_score(input_path, reward)
     summary = summarize(scores, reward)
     with user_errors(), atomic_writer(output) as handle:
         for row, s in zip(rows, scores):
@@ -121,11 +117,16 @@ def score(
     click.echo(summary.render(), err=True)
 
 
-def _score_with_progress(rows: list, reward: Reward, name: str) -> list:
-    if len(rows) < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
-        return score_rows(rows, reward, name)
-    with click.progressbar(length=len(rows), label="scoring", file=sys.stderr) as bar:
-        return score_rows(rows, reward, name, progress=bar.update)
+def _read_and_score(input_path: str, reward: Reward) -> tuple[list, list]:
+    """Read INPUT, check every row has what the reward needs, then score it (with a progress bar on a terminal)."""
+    name = source_name(input_path)
+    with user_errors():
+        rows = read_jsonl(input_path)
+        validate_rows(rows, reward, name)
+        if len(rows) < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+            return rows, score_rows(rows, reward, name)
+        with click.progressbar(length=len(rows), label="scoring", file=sys.stderr) as bar:
+            return rows, score_rows(rows, reward, name, progress=bar.update)
 
 
 @main.command(name="list")
@@ -158,11 +159,7 @@ def split(
     if not 0.0 < ratio < 1.0:
         raise UserError(f"--ratio must be between 0 and 1 (exclusive), got {ratio}")
     reward = build_reward(spec, weights, params)
-    name = source_name(input_path)
-    with user_errors():
-        rows = read_jsonl(input_path)
-        validate_rows(rows, reward, name)
-        scores = score_rows(rows, reward, name)
+    rows, scores = _read_and_score(input_path, reward)
     parts = stratified_split([s.value for s in scores], ratio, seed)
     records = [scored_record(row, s) for row, s in zip(rows, scores)]
     out = Path(out_dir)

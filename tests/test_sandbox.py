@@ -1,7 +1,8 @@
 """Hostile programs: each one scores 0 and leaves the host as it was (files, network, processes, environment).
 
-Programs run with a 1-second limit. The bubblewrap tests skip, saying why, where bubblewrap cannot start; the
-fallback tests force the weaker isolation with ``isolation="process"`` and check what it does contain.
+Programs run with a 1-second limit. The bubblewrap tests skip only where bubblewrap is not installed (``make``
+installs it where it runs as root); installed but unable to start is a failure. The fallback tests force the
+weaker isolation with ``isolation="process"`` and check what it does contain.
 """
 
 from __future__ import annotations
@@ -30,12 +31,11 @@ def fenced(code: str) -> str:
 
 @pytest.fixture(scope="module")
 def sandboxed():
-    """A ``code`` reward on bubblewrap (skips when bubblewrap cannot start here)."""
+    """A ``code`` reward on bubblewrap (skips when bubblewrap is not installed)."""
+    if bwrap_module.find_bwrap() is None:
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
     reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=WORKERS, isolation="bwrap")
-    try:
-        reward(completions=[fenced("x = 1")], tests=[["assert x == 1"]])
-    except rewardlab.RewardlabError as error:
-        pytest.skip(f"bubblewrap is not usable on this machine: {error}")
+    reward(completions=[fenced("x = 1")], tests=[["assert x == 1"]])
     return reward
 
 
@@ -288,6 +288,8 @@ def test_files_written_by_one_program_are_gone_for_the_next(sandboxed):
 
 
 def test_host_environment_is_not_visible(monkeypatch):
+    if bwrap_module.find_bwrap() is None:
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
     secret = secrets.token_hex(8)
     monkeypatch.setenv("REWARDLAB_TEST_SECRET", secret)
     pool_module.shutdown()
@@ -303,10 +305,7 @@ def test_host_environment_is_not_visible(monkeypatch):
         "            pass\n"
         "    return found"
     )
-    try:
-        score = run(reward, code, [f"assert {secret!r} in leak()", "assert 'REWARDLAB_TEST_SECRET' in leak()"])
-    except rewardlab.RewardlabError as error:
-        pytest.skip(f"bubblewrap is not usable on this machine: {error}")
+    score = run(reward, code, [f"assert {secret!r} in leak()", "assert 'REWARDLAB_TEST_SECRET' in leak()"])
     assert score.value == 0.0
     assert score.details["isolation"] == "bwrap"
     assert run(reward, "import os", ["assert set(os.environ) <= {'PATH', 'LANG', 'HOME', 'TMPDIR'}"]).value == 1.0

@@ -122,6 +122,10 @@ def bwrap_command(bwrap: str, config: str, *, as_root: bool, seccomp_fd: int | N
             args.extend(["--symlink", os.readlink(directory), directory])
         elif os.path.isdir(directory):
             args.extend(["--ro-bind", directory, directory])
+    # The private /tmp and /dev come before the interpreter's binds: a venv under /tmp stays visible on top of them.
+    args.extend(["--proc", "/proc", "--dev", "/dev"])
+    args.extend(["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"])
+    args.extend(["--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"])
     for path in ETC_FILES:
         if os.path.exists(path):
             parents(path)
@@ -137,9 +141,6 @@ def bwrap_command(bwrap: str, config: str, *, as_root: bool, seccomp_fd: int | N
             args.extend(["--ro-bind", path, path])
     parents(SANDBOX_CODE + "/x")
     args.extend(["--ro-bind", str(SERVER.parent), SANDBOX_CODE])
-    args.extend(["--proc", "/proc", "--dev", "/dev"])
-    args.extend(["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"])
-    args.extend(["--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"])
     args.extend(["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"])
     if as_root:
         args.extend(["--cap-drop", "ALL"])
