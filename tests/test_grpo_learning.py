@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from test_grpo_train import POSTS
 
 from grpo_plugin.cli import main
 
@@ -17,21 +18,10 @@ def letter_e(completions, **kwargs):
     return [t.count("e") / max(1, len(t)) for t in texts]
 """
 
-PROMPTS = [
-    "Finished my first marathon today!",
-    "Rain again all week. Anyone else tired of it?",
-    "Just adopted a puppy, any name ideas?",
-    "Our team lost the final last night.",
-    "Trying to bake bread, any tips?",
-    "The train was late again this morning.",
-    "Started a new job today, wish me luck!",
-    "What do you think about the new bike lanes?",
-]
-
 
 def test_lora_grpo_raises_the_reward(tiny_qwen: Path, tmp_path: Path) -> None:
     (tmp_path / "reward.py").write_text(REWARD)
-    rows = [{"prompt": f"{PROMPTS[i % len(PROMPTS)]} #{i}"} for i in range(32)]
+    rows = [{"prompt": f"{POSTS[i % len(POSTS)]} #{i}"} for i in range(32)]
     (tmp_path / "prompts.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     result = CliRunner().invoke(
         main,
