@@ -161,6 +161,22 @@ def test_fork_bomb_is_capped_and_every_process_killed(sandboxed):
     assert still_serves(sandboxed)
 
 
+def test_a_program_after_a_fork_bomb_can_still_fork():
+    # Killed processes count towards the uid's process limit until reaped, and the next run on the same sandbox
+    # has the same uid: one worker, so every run here lands on the sandbox the bomb ran in.
+    if bwrap_module.find_bwrap() is None:
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=1, isolation="bwrap")
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    alone = "import os\nothers = {int(p) for p in os.listdir('/proc') if p.isdigit()} - {1, os.getpid(), os.getppid()}"
+    forks = "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        os._exit(0)\n    os.wait()"
+    for _ in range(3):
+        assert run(reward, bomb, ["assert True"]).value == 0.0
+        assert run(reward, alone, ["assert others == set()"]).value == 1.0
+        assert run(reward, bomb, ["assert True"]).value == 0.0
+        assert run(reward, forks, ["assert True"]).value == 1.0
+
+
 def test_memory_of_forked_processes_counts_together(sandboxed):
     code = (
         "import os, time\n"

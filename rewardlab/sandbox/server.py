@@ -50,6 +50,8 @@ REPORT_LIMIT = 64 * 1024 * 1024
 #: Seconds between two checks of a run's total memory: inside bubblewrap /proc holds only the run's processes;
 #: the fallback scans the whole host's, so it looks less often.
 MEMORY_CHECK = {True: 0.01, False: 0.1}
+#: Longest wait, after the kill, for a run's processes to leave the process table (see ``_await_run_gone``).
+GONE_WAIT = 2.0
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -283,7 +285,7 @@ class Server:
         self._kill_all()
         if status is None:
             _, status = os.waitpid(pid, 0)
-        self._reap()
+        self._await_run_gone()
         drain_until = time.monotonic() + 1.0
         while time.monotonic() < drain_until:
             watched = [fd for fd, stream in streams.items() if stream.open]
@@ -404,6 +406,25 @@ class Server:
             for pid in found:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+
+    def _await_run_gone(self) -> None:
+        """Reap, and inside bubblewrap wait until no process of the run is left, zombies included.
+
+        A killed process counts towards its uid's RLIMIT_NPROC until it is reaped (orphans by bubblewrap's init),
+        and the next run on this sandbox has the same uid: right after a fork bomb it could not even fork.
+        """
+        self._reap()
+        if not self.isolated_tmp:
+            return
+        ours = {1, os.getpid()}
+        deadline = time.monotonic() + GONE_WAIT
+        while any(int(name) not in ours for name in os.listdir("/proc") if name.isdigit()):
+            if time.monotonic() > deadline:
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)
+            time.sleep(0.001)
+            self._reap()
 
     def _reap(self) -> None:
         while True:
