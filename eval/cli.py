@@ -296,8 +296,6 @@ def compare(
     comparison.settings["reward"] = scoring
     out = Path(out_dir) if out_dir else Path("out") / "-vs-".join(run.name for run in runs)
     click.echo(render_table(comparison))
-    try:
+    with user_errors():
         written = write_report(comparison, out)
-    except OSError as error:
-        raise UserError(f"cannot write the report to {out}: {error.strerror or error}") from None
     click.echo(f"wrote {', '.join(str(p) for p in written)}")

@@ -112,7 +112,7 @@ def score(
         for row, s in zip(rows, scores):
             handle.write(dumps(scored_record(row, s)) + "\n")
     if summary_json:
-        with atomic_writer(summary_json) as handle:
+        with user_errors(), atomic_writer(summary_json) as handle:
             json.dump(summary.as_dict(), handle, indent=2)
     click.echo(summary.render(), err=True)
 
@@ -164,7 +164,7 @@ def split(
     records = [scored_record(row, s) for row, s in zip(rows, scores)]
     out = Path(out_dir)
     for filename, indices in (("sft.jsonl", parts.first), ("grpo.jsonl", parts.second)):
-        with atomic_writer(out / filename) as handle:
+        with user_errors(), atomic_writer(out / filename) as handle:
             for i in indices:
                 handle.write(dumps(records[i]) + "\n")
     click.echo(f"{'stratum':<8} {'sft':>6} {'grpo':>6}")

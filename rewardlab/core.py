@@ -270,7 +270,9 @@ class FunctionReward(Reward):
             self._inner = target
         if not callable(self._inner):
             raise ConfigError(f"'{spec}' is not callable")
-        self.name = getattr(self._inner, "__name__", None) or spec.rpartition(":")[2]
+        attribute = spec.rpartition(":")[2]
+        inherited = isinstance(self._inner, Reward) and self._inner.name == Reward.name
+        self.name = attribute if inherited else getattr(self._inner, "__name__", None) or attribute
         self.columns = tuple(getattr(self._inner, "columns", ()))
 
     def __getstate__(self) -> dict[str, Any]:
@@ -286,23 +288,32 @@ class FunctionReward(Reward):
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
         """Call the user's function and check what it returns: one float or None per completion."""
         if isinstance(self._inner, Reward):
-            return self._inner.score(prompts, completions, **columns)
-        values = self._inner(prompts=list(prompts), completions=list(completions), **columns)
-        values = list(values)
+            scores = list(self._inner.score(prompts, completions, **columns))
+            self._check_count(scores, completions)
+            if not all(isinstance(s, Score) for s in scores):
+                raise RewardlabError(f"reward '{self.spec}': score() must return Score objects")
+            return [Score(_as_reward_value(self.spec, s.value), s.components, s.details) for s in scores]
+        values = list(self._inner(prompts=list(prompts), completions=list(completions), **columns))
+        self._check_count(values, completions)
+        return [Score(_as_reward_value(self.spec, v)) for v in values]
+
+    def _check_count(self, values: Sequence[Any], completions: Sequence[Any]) -> None:
         if len(values) != len(completions):
             raise RewardlabError(
                 f"reward '{self.spec}' returned {len(values)} values for {len(completions)} completions"
             )
-        return [Score(_as_reward_value(self.spec, v)) for v in values]
 
 
 def _as_reward_value(spec: str, value: Any) -> float | None:
+    """A user's value as TRL takes it: a float, or None for NaN and None; infinities are an error."""
     if value is None:
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise RewardlabError(f"reward '{spec}' returned {value!r}, not a number or None") from None
+    if math.isinf(number):
+        raise RewardlabError(f"reward '{spec}' returned {value!r}; rewards must be finite numbers or None")
     return None if math.isnan(number) else number
 
 

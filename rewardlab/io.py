@@ -121,20 +121,41 @@ def require_text(row: Row, field: str, source: str, *, allow_messages: bool = Tr
     raise InputError(source, row.line, f"expected {expected}, got {type(value).__name__}", field)
 
 
+class OutputError(RewardlabError):
+    """An output file that cannot be written (no such directory, no permission, a directory in the way)."""
+
+
+def _read_umask() -> int:
+    # Setting the umask is the only portable way to read it; done once, at import, before threads exist.
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """Open a text file that replaces ``target`` only if the ``with`` block ends without an error.
 
     ``-`` writes to standard output, which is buffered in a temporary file and copied out at the end, so a
     failure part way prints nothing.
+
+    Raises:
+        OutputError: The file cannot be written.
+
     """
     to_stdout = str(target) == STDIO
     directory = None if to_stdout else (Path(target).parent if str(Path(target).parent) else Path("."))
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=".rewardlab-", suffix=".tmp", delete=False
-    )
+    try:
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=directory, prefix=".rewardlab-", suffix=".tmp", delete=False
+        )
+    except OSError as error:
+        raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
     try:
         with handle:
             yield handle
@@ -144,17 +165,13 @@ def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
                     sys.stdout.write(chunk)
             sys.stdout.flush()
         else:
-            os.chmod(handle.name, 0o666 & ~_umask())
+            os.chmod(handle.name, 0o666 & ~UMASK)
             os.replace(handle.name, target)
+    except OSError as error:
+        raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(handle.name)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def dumps(record: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ import random
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rewardlab import __version__
 from rewardlab.core import Reward, RowError, Score
@@ -104,7 +104,7 @@ def score_rows(
             results[i] = s
         if progress is not None:
             progress(len(indices))
-    return [s for s in results if s is not None]
+    return cast("list[Score]", results)  # every index is in exactly one batch, and rewards return one per row
 
 
 def scored_record(row: Row, s: Score) -> dict[str, Any]:

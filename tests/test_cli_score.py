@@ -170,3 +170,23 @@ def test_split_rejects_a_ratio_outside_zero_one(runner, math_rows, tmp_path):
     )
     assert result.exit_code == 2
     assert "--ratio must be between 0 and 1" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["-o", "--summary-json"])
+def test_an_unwritable_output_is_one_line_exit_2(runner, math_rows, tmp_path, option):
+    (tmp_path / "a-file").write_text("")
+    target = str(tmp_path / "a-file" / "out.json")
+    result = runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", option, target])
+    assert result.exit_code == 2
+    assert f"Error: cannot write {target}: File exists" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_summary_json_holds_the_printed_statistics(runner, math_rows, tmp_path):
+    result = runner.invoke(
+        main, ["score", str(math_rows), "-r", "math-tags", "-o", "-", "--summary-json", str(tmp_path / "s.json")]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["count"] == 3
+    assert summary["stats"]["reward"]["mean"] == pytest.approx(2 / 3)

@@ -22,6 +22,19 @@ def user_reward_file(tmp_path):
             def wrong_length(prompts, completions, **kwargs):
                 return [1.0]
 
+            def infinite(prompts, completions, **kwargs):
+                return [float("inf") for _ in completions]
+
+            from rewardlab import Reward, Score
+
+            class DropsARow(Reward):
+                def score(self, prompts, completions, **columns):
+                    return [Score(1.0) for _ in completions[1:]]
+
+            class Unnamed(Reward):
+                def score(self, prompts, completions, **columns):
+                    return [Score(float("nan")) for _ in completions]
+
             def make_threshold(cutoff):
                 def threshold(prompts, completions, **kwargs):
                     return [float(len(c) > cutoff) for c in completions]
@@ -172,3 +185,19 @@ def test_route_params_rejects_a_key_no_reward_takes():
 def test_register_refuses_a_second_class_under_one_name():
     with pytest.raises(ValueError, match="already registered"):
         rewardlab.register("math-format")(Constant)
+
+
+def test_a_user_reward_class_that_drops_a_row_is_an_error(user_reward_file):
+    with pytest.raises(rewardlab.RewardlabError, match="returned 1 values for 2 completions"):
+        rewardlab.get(f"{user_reward_file}:DropsARow")(completions=["a", "b"])
+
+
+def test_an_infinite_reward_is_an_error_not_a_training_signal(user_reward_file):
+    with pytest.raises(rewardlab.RewardlabError, match="finite"):
+        rewardlab.get(f"{user_reward_file}:infinite")(completions=["a"])
+
+
+def test_an_unregistered_user_class_is_named_after_its_attribute_and_nan_is_none(user_reward_file):
+    reward = rewardlab.get(f"{user_reward_file}:Unnamed")
+    assert reward.name == "Unnamed"
+    assert reward(completions=["a"]) == [None]

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from rewardlab.io import InputError, atomic_writer, columns_of, dumps, read_jsonl, write_jsonl
+from rewardlab.io import UMASK, InputError, atomic_writer, columns_of, dumps, read_jsonl, write_jsonl
 
 
 def write(path, data: bytes):
@@ -62,4 +62,4 @@ def test_columns_of_aligns_missing_keys_with_none(tmp_path):
 def test_atomic_writer_gives_the_file_ordinary_permissions(tmp_path):
     target = tmp_path / "out.jsonl"
     write_jsonl(target, [{"a": 1}])
-    assert target.stat().st_mode & 0o644 == 0o644
+    assert target.stat().st_mode & 0o777 == 0o666 & ~UMASK  # as open() would create it, not the temp file's 0600

@@ -3,6 +3,7 @@
 import pickle
 
 import pytest
+from test_reward_model import build_tiny_reward_model
 
 import rewardlab
 
@@ -12,8 +13,6 @@ REQUIRED_PARAMS = {"reward-model": "tiny_reward_model"}
 
 @pytest.fixture(scope="module")
 def tiny_reward_model(tmp_path_factory):
-    from tests.test_reward_model import build_tiny_reward_model
-
     return str(build_tiny_reward_model(tmp_path_factory.mktemp("reward-model")))
 
 
