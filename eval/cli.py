@@ -75,9 +75,16 @@ k_option = click.option(
     "[default: 1,5,10, leaving out those above the samples per prompt]",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-seed_option = click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap resampling.")
+seed_option = click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bootstrap resampling."
+)
 bootstrap_option = click.option(
-    "--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples over prompts."
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples over prompts.",
 )
 
 

@@ -7,6 +7,7 @@ row has ``completion`` (a string or chat messages) and usually ``prompt_id``, ``
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,8 +147,10 @@ def _generation(row: Row, source: str) -> Generation:
     if correct is not None and not (isinstance(correct, bool) or correct in (0, 1)):
         raise InputError(source, row.line, f"expected true or false, got {_kind(correct)}", "correct")
     reward = data.get("reward")
-    if reward is not None and (isinstance(reward, bool) or not isinstance(reward, (int, float))):
-        raise InputError(source, row.line, f"expected a number, got {_kind(reward)}", "reward")
+    if reward is not None and (
+        isinstance(reward, bool) or not isinstance(reward, (int, float)) or not math.isfinite(reward)
+    ):
+        raise InputError(source, row.line, f"expected a finite number or null, got {_kind(reward)}", "reward")
     return Generation(
         row=row,
         completion=to_text(data["completion"]),

@@ -113,6 +113,19 @@ def test_compare_prints_the_table_and_writes_the_report(runs_dir, tmp_path):
     assert "| pass@1 (n=10) |" in (out / "report.md").read_text()
 
 
+def test_compare_names_the_better_run_in_the_direction_of_each_metric(runs_dir, tmp_path):
+    # In the fixtures grpo has clearly higher rewards and clearly higher Self-BLEU (less diverse: lower is better).
+    result = invoke("compare", "baseline", "grpo", "--runs-dir", runs_dir, "--out", tmp_path / "report")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    (first_sample,) = [m["comparisons"][0] for m in report["metrics"] if m["name"] == "accuracy, first sample"]
+    winners = {m["name"]: m["comparisons"][0]["winner"] for m in report["metrics"]}
+    assert winners["mean reward"] == "grpo"
+    assert winners["Self-BLEU"] == "baseline"
+    assert winners["distinct-2"] == "baseline"
+    assert first_sample["test"] == "McNemar exact" and first_sample["winner"] is None
+
+
 def test_compare_leaves_out_default_k_above_the_samples_with_a_note(runs_dir, tmp_path):
     for name in ("baseline", "grpo"):
         rows = [json.loads(line) for line in (runs_dir / name / "generations.jsonl").read_text().splitlines()]
@@ -212,6 +225,11 @@ def test_rows_without_correct_and_without_reward_option_are_a_one_line_error(tmp
             {"prompt_id": "p", "completion": "x", "correct": True, "reward": "high"}, "field 'reward'", id="reward"
         ),
         pytest.param({"prompt_id": [1], "completion": "x", "correct": True}, "field 'prompt_id'", id="prompt_id"),
+        pytest.param(
+            {"prompt_id": "p", "completion": "x", "correct": True, "reward": float("nan")},
+            "field 'reward': expected a finite number",
+            id="reward-nan",
+        ),
     ],
 )
 def test_bad_fields_are_reported_with_file_and_line(tmp_path, row, message):
@@ -241,3 +259,10 @@ def test_help_lists_every_command():
     result = invoke("--help")
     for command in ("passk", "selfbleu", "accuracy", "compare", "generate"):
         assert command in result.output
+
+
+@pytest.mark.parametrize("option", [["--bootstrap", "0"], ["--seed", "-1"]])
+def test_bad_resampling_options_are_refused(runs_dir, option):
+    result = invoke("accuracy", f"{runs_dir}/grpo/generations.jsonl", *option)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option[0]}'" in result.output
