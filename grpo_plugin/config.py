@@ -71,6 +71,15 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Check values a command line or a YAML file can get wrong; raise :class:`ConfigError` with one line."""
+        for name in ("model", "output_dir", "data", "reward", "system_prompt", "resume_from_checkpoint"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{_option(name)} must be a string, got {value!r}")
+        targets = self.lora_target_modules
+        if not (isinstance(targets, str) or (isinstance(targets, list) and all(isinstance(t, str) for t in targets))):
+            raise ConfigError(f"--lora-target-modules must be module names, got {targets!r}")
+        if not (isinstance(self.report_to, list) and all(isinstance(r, str) for r in self.report_to)):
+            raise ConfigError(f"--report-to must be names, got {self.report_to!r}")
         for name in (
             "num_generations",
             "per_device_train_batch_size",
@@ -92,7 +101,12 @@ class TrainConfig:
                 raise ConfigError(f"{_option(name)} must be a positive number, got {value!r}")
         if not _is_number(self.beta) or self.beta < 0:
             raise ConfigError(f"--beta must be a number >= 0, got {self.beta!r}")
-        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps == 0:
+        if (
+            isinstance(self.max_steps, bool)
+            or not isinstance(self.max_steps, int)
+            or self.max_steps < -1
+            or not self.max_steps
+        ):
             raise ConfigError(
                 f"--max-steps must be a positive whole number (or -1 for --epochs), got {self.max_steps!r}"
             )
@@ -101,12 +115,11 @@ class TrainConfig:
             raise ConfigError(f"--report-to: unknown {', '.join(bad)}; choose from {', '.join(REPORTERS)}")
         if self.curriculum not in CURRICULA:
             raise ConfigError(f"--curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}")
-        if self.curriculum_threshold is not None and not _is_number(self.curriculum_threshold):
-            raise ConfigError(f"--curriculum-threshold must be a number, got {self.curriculum_threshold!r}")
+        threshold = self.curriculum_threshold
+        if threshold is not None and not (_is_number(threshold) and math.isfinite(threshold)):
+            raise ConfigError(f"--curriculum-threshold must be a finite number, got {threshold!r}")
         if self.weights is not None and not all(_is_number(w) and math.isfinite(w) for w in self.weights):
             raise ConfigError(f"--weights must be finite numbers, got {self.weights!r}")
-        if not isinstance(self.params, dict):
-            raise ConfigError(f"params must be a mapping of reward parameters, got {self.params!r}")
 
     def require_inputs(self) -> None:
         """Check that the prompts and the reward are given (they have no default)."""
@@ -155,8 +168,8 @@ def parse_weights(value: str | Iterable[Any] | None) -> list[float] | None:
     """
     if value is None:
         return None
-    parts = split_list(value) if isinstance(value, str) else list(value)
     try:
+        parts = split_list(value) if isinstance(value, str) else list(value)
         return [float(part) for part in parts]
     except (TypeError, ValueError):
         raise ConfigError(f"--weights must be comma-separated numbers, got {value!r}") from None
@@ -226,7 +239,10 @@ def resolve(command_line: Mapping[str, Any], file_values: Mapping[str, Any]) -> 
 
     """
     merged = {**normalise(file_values), **normalise(command_line)}
-    params = {**dict(file_values.get("params") or {}), **dict(command_line.get("params") or {})}
+    file_params = file_values.get("params") or {}
+    if not isinstance(file_params, Mapping):
+        raise ConfigError(f"params must be a mapping of reward parameters, got {file_params!r}")
+    params = {**file_params, **dict(command_line.get("params") or {})}
     merged["params"] = params
     try:
         return TrainConfig(**merged)

@@ -244,8 +244,10 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
             callbacks=[ZeroVarianceGuard(threshold=ZERO_VARIANCE_SHARE, stream=stream)],
             **kwargs,
         )
-    except ImportError as error:
-        raise TrainError(_first_line(error)) from None
+    except (ImportError, ValueError, RuntimeError) as error:
+        # What peft, TRL or a logging integration refuse here is a setting: LoRA target modules the model does not
+        # have, a --report-to integration that is not installed, sizes TRL rejects.
+        raise TrainError(f"cannot set up training: {_first_line(error)}") from None
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(config.output_dir)
     trainer.save_state()
@@ -278,8 +280,8 @@ def resume_checkpoint(config: TrainConfig) -> str | None:
         if last is None:
             raise TrainError(f"--resume-from-checkpoint last: no checkpoint-* directory in {config.output_dir}")
         return last
-    if not Path(resume).is_dir():
-        raise TrainError(f"--resume-from-checkpoint: no checkpoint directory {resume}")
+    if not (Path(resume) / "trainer_state.json").is_file():
+        raise TrainError(f"--resume-from-checkpoint: {resume} is not a checkpoint directory (no trainer_state.json)")
     return resume
 
 

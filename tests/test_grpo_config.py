@@ -74,6 +74,8 @@ def test_an_option_equal_to_its_default_still_beats_the_file(tmp_path, captured)
         pytest.param(["--weights", "1,x"], "--weights must be comma-separated numbers", id="weights"),
         pytest.param(["-p", "novalue"], "-p expects KEY=VALUE", id="param"),
         pytest.param(["--max-steps", "0"], "--max-steps must be a positive whole number", id="max-steps"),
+        pytest.param(["--max-steps", "-5"], "--max-steps must be a positive whole number", id="negative-steps"),
+        pytest.param(["--curriculum-threshold", "nan"], "must be a finite number", id="nan-threshold"),
     ],
 )
 def test_bad_settings_give_one_line_and_exit_2(args, message, captured):
@@ -103,3 +105,23 @@ def test_resolved_config_reads_back_as_the_same_settings(tmp_path):
     assert resolve({}, load_yaml(path)) == config
     assert yaml.safe_load(path.read_text())["weights"] == [2.0]
     assert config.target_modules == ["q_proj", "v_proj"]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        pytest.param("params: [1, 2]\n", "params must be a mapping", id="params-list"),
+        pytest.param("weights: {a: 1}\n", "--weights must be comma-separated numbers", id="weights-mapping"),
+        pytest.param("report_to: 5\n", "--report-to must be names", id="report-to"),
+        pytest.param("lora_target_modules: 5\n", "--lora-target-modules must be module names", id="targets"),
+        pytest.param("system_prompt: 5\n", "--system-prompt must be a string", id="system-prompt"),
+    ],
+)
+def test_wrongly_typed_yaml_values_give_one_line_and_exit_2(tmp_path, yaml_text, message, captured):
+    path = tmp_path / "run.yaml"
+    path.write_text("data: p.jsonl\nreward: engagement\n" + yaml_text)
+    result = CliRunner().invoke(main, ["--config", str(path)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not captured

@@ -245,10 +245,27 @@ def test_resume_from_the_last_checkpoint(tiny_qwen, workdir):
             "no checkpoint-* directory in /nonexistent",
             id="resume",
         ),
+        pytest.param(
+            ["--reward", "math-format", "--resume-from-checkpoint", "/tmp"],
+            "/tmp is not a checkpoint directory",
+            id="resume-not-a-checkpoint",
+        ),
+        pytest.param(
+            ["--reward", "math-format", "--lora-target-modules", "no_such_proj"],
+            "cannot set up training",
+            id="lora-targets",
+        ),
+        pytest.param(
+            ["--reward", "math-format", "--output-dir", "/proc/no-such-dir"],
+            "cannot write /proc/no-such-dir/grpo-train.yaml",
+            id="output-dir",
+        ),
     ],
 )
-def test_user_errors_are_one_line_exit_2(workdir, args, message):
-    result = CliRunner().invoke(main, ["--data", str(workdir / "prompts.jsonl"), "--num-generations", "4", *args])
+def test_user_errors_are_one_line_exit_2(workdir, tiny_qwen, args, message):
+    result = CliRunner().invoke(
+        main, ["--data", str(workdir / "prompts.jsonl"), "--model", str(tiny_qwen), "--num-generations", "4", *args]
+    )
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
