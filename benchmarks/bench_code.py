@@ -50,13 +50,13 @@ def load_programs(count: int) -> list[tuple[dict, str]]:
 # -- the baseline: python file.py per program --------------------------------------------------------------------
 
 
-def _run_file(source: str, stdin: str = "", python: tuple[str, ...] = (sys.executable,)) -> tuple[int, str]:
+def _run_file(source: str, stdin: str = "") -> tuple[int, str]:
     with tempfile.TemporaryDirectory() as workdir:
         path = Path(workdir) / "program.py"
         path.write_text(source, encoding="utf-8")
         try:
             done = subprocess.run(
-                [*python, str(path)], input=stdin, capture_output=True, text=True, timeout=TIMEOUT, cwd=workdir
+                [sys.executable, str(path)], input=stdin, capture_output=True, text=True, timeout=TIMEOUT, cwd=workdir
             )
         except subprocess.TimeoutExpired:
             return -1, ""

@@ -299,6 +299,11 @@ def decode_value(encoded: Any) -> Any:
     raise ValueError(f"malformed value from the sandbox: {encoded!r:.80}")
 
 
+#: Types whose values are equal exactly when they hash and compare equal under the same type: dict keys and set
+#: members of these types are matched by lookup, the rest (floats with their tolerance, tuples) by comparison.
+EXACT_TYPES = (str, int, bool, bytes, type(None))
+
+
 def strict_equal(actual: Any, expected: Any, json_lists: bool = True) -> bool:
     """Equality of plain data that also requires equal types, recursively.
 
@@ -324,13 +329,24 @@ def strict_equal(actual: Any, expected: Any, json_lists: bool = True) -> bool:
     if te is dict:
         if len(actual) != len(expected):
             return False
+        exact = {(type(k), k): k for k in actual if type(k) in EXACT_TYPES}
         for key, value in expected.items():
-            match = [k for k in actual if strict_equal(k, key, json_lists)]
+            if type(key) in EXACT_TYPES:
+                match = [exact[type(key), key]] if (type(key), key) in exact else []
+            else:
+                match = [k for k in actual if strict_equal(k, key, json_lists)]
             if len(match) != 1 or not strict_equal(actual[match[0]], value, json_lists):
                 return False
         return True
     if te in (set, frozenset):
-        return len(actual) == len(expected) and all(any(strict_equal(a, e) for a in actual) for e in expected)
+        if len(actual) != len(expected):
+            return False
+        exact = {(type(a), a) for a in actual if type(a) in EXACT_TYPES}
+        inexact = [a for a in actual if type(a) not in EXACT_TYPES]
+        return all(
+            (type(e), e) in exact if type(e) in EXACT_TYPES else any(strict_equal(a, e) for a in inexact)
+            for e in expected
+        )
     return actual == expected
 
 

@@ -281,6 +281,17 @@ def test_reported_values_round_trip(value):
     assert strict_equal(decoded, value, json_lists=False)
 
 
+def test_strict_equal_matches_keys_and_members_by_type_in_large_containers():
+    # Keys and members are looked up, not compared pairwise: a 20,000-entry answer is checked on the host thread.
+    big = {i: str(i) for i in range(20_000)}
+    assert strict_equal(dict(big), big) and strict_equal(set(big), set(big))
+    assert not strict_equal({**big, 0: "x"}, big)
+    assert not strict_equal({True: "a", 2: "b"}, {1: "a", 2: "b"})
+    assert not strict_equal({1, "a"}, {True, "a"})
+    assert strict_equal({0.1 + 0.2: 1, (1, 2): 2}, {0.3: 1, (1, 2): 2})
+    assert strict_equal({0.1 + 0.2, (1, 2)}, {0.3, (1, 2)})
+
+
 def test_strict_equal():
     assert strict_equal(0.1 + 0.2, 0.3)
     assert strict_equal(float("nan"), float("nan"))

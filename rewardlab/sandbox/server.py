@@ -25,6 +25,7 @@ import ctypes
 import gc
 import importlib.util
 import json
+import math
 import os
 import resource
 import select
@@ -218,7 +219,7 @@ class Server:
         self.runner.main(run, channel_fd, nonce)
 
     def _apply_limits(self, limits: dict[str, Any]) -> None:
-        cpu = int(limits["timeout"]) + 1
+        cpu = math.ceil(limits["timeout"]) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if limits.get("memory_bytes"):
