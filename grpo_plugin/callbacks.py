@@ -47,6 +47,10 @@ def zero_variance_message(share: float, steps: int, reward_std: float | None = N
     )
 
 
+#: Share of zero-variance groups above which ``--preflight`` and the guard warn.
+ZERO_VARIANCE_SHARE = 0.5
+
+
 class ZeroVarianceGuard(TrainerCallback):
     """Warn once when most prompt groups have had zero reward variance for ``patience`` logging steps in a row.
 
@@ -60,7 +64,9 @@ class ZeroVarianceGuard(TrainerCallback):
 
     """
 
-    def __init__(self, threshold: float = 0.5, patience: int = 3, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, threshold: float = ZERO_VARIANCE_SHARE, patience: int = 3, stream: TextIO | None = None
+    ) -> None:
         self.threshold = threshold
         self.patience = patience
         self.stream = stream

@@ -50,7 +50,7 @@ class LearnabilityTracker:
         >>> tracker.update([0, 0, 1, 1], [1.0, 1.0, 1.0, 0.0])
         >>> tracker.success_rate(0), tracker.success_rate(1), tracker.success_rate(2)
         (1.0, 0.5, None)
-        >>> [round(w, 2) for w in tracker.weights()]
+        >>> tracker.weights().round(2).tolist()
         [0.01, 0.25, 0.25]
 
     """
@@ -60,7 +60,9 @@ class LearnabilityTracker:
         self.threshold = threshold
         self.prior = prior
         self.floor = floor
-        self.latest: dict[int, list[float]] = {}
+        # Per prompt, from its latest visit: the share of successes (with a threshold) or the mean reward (without);
+        # NaN until scored. Arrays, because the sampler asks for every prompt's weight at every draw.
+        self._latest = np.full(num_prompts, np.nan)
         self.low = math.inf
         self.high = -math.inf
 
@@ -73,30 +75,36 @@ class LearnabilityTracker:
             groups.setdefault(int(index), []).append(float(reward))
             self.low = min(self.low, reward)
             self.high = max(self.high, reward)
-        self.latest.update(groups)
+        for index, values in groups.items():
+            if self.threshold is None:
+                self._latest[index] = sum(values) / len(values)
+            else:
+                self._latest[index] = sum(v >= self.threshold for v in values) / len(values)
+
+    def rates(self) -> np.ndarray:
+        """Every prompt's success rate at its latest visit; NaN where it has not been scored yet.
+
+        Without a threshold the mean of the normalised rewards is the normalised mean, so one division serves all.
+        """
+        if self.threshold is not None:
+            return self._latest.copy()
+        if not self.high > self.low:
+            return np.where(np.isnan(self._latest), np.nan, 0.5)
+        return (self._latest - self.low) / (self.high - self.low)
 
     def success_rate(self, index: int) -> float | None:
         """The prompt's success rate at its latest visit, or None if it has not been scored yet."""
-        rewards = self.latest.get(index)
-        if not rewards:
-            return None
-        if self.threshold is not None:
-            return sum(r >= self.threshold for r in rewards) / len(rewards)
-        if not self.high > self.low:
-            return 0.5
-        return sum((r - self.low) / (self.high - self.low) for r in rewards) / len(rewards)
+        rate = float(self.rates()[index])
+        return None if math.isnan(rate) else rate
 
     def seen(self, index: int) -> bool:
         """Whether the prompt has been scored."""
-        return index in self.latest
+        return not math.isnan(self._latest[index])
 
-    def weights(self) -> list[float]:
+    def weights(self) -> np.ndarray:
         """Sampling weight of every prompt: max(p (1 − p), floor), with the prior for unseen prompts."""
-        out = []
-        for index in range(self.num_prompts):
-            p = self.success_rate(index)
-            out.append(self.prior * (1 - self.prior) if p is None else max(p * (1 - p), self.floor))
-        return out
+        p = self.rates()
+        return np.where(np.isnan(p), self.prior * (1 - self.prior), np.maximum(p * (1 - p), self.floor))
 
 
 class LearnabilitySampler:
@@ -139,16 +147,22 @@ class LearnabilitySampler:
         if difficulty is not None:
             order = sorted(order, key=lambda i: difficulty[i])
         self.queue = [int(i) for i in order]
+        self.next_in_queue = 0
         self.introduced: set[int] = set()
 
     def draw(self) -> list[int]:
         """Draw one generation batch of distinct prompt indices from the current weights."""
-        weights = np.array(self.tracker.weights(), dtype=float)
+        weights = self.tracker.weights()
         picked = self.rng.choice(len(weights), size=self.batch_size, replace=False, p=weights / weights.sum())
         known = [int(i) for i in picked if int(i) in self.introduced or self.tracker.seen(int(i))]
-        fresh = [i for i in self.queue if i not in self.introduced][: self.batch_size - len(known)]
-        self.introduced.update(fresh)
         self.introduced.update(known)
+        fresh: list[int] = []
+        while len(fresh) < self.batch_size - len(known) and self.next_in_queue < len(self.queue):
+            index = self.queue[self.next_in_queue]
+            self.next_in_queue += 1
+            if index not in self.introduced:
+                fresh.append(index)
+        self.introduced.update(fresh)
         return fresh + known
 
     def __iter__(self) -> Iterator[int]:

@@ -21,16 +21,20 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOConfig, GRPOTrainer
 
-from grpo_plugin.callbacks import Spread, ZeroVarianceGuard, format_spreads, spread, zero_variance_message
+from grpo_plugin.callbacks import (
+    ZERO_VARIANCE_SHARE,
+    Spread,
+    ZeroVarianceGuard,
+    format_spreads,
+    spread,
+    zero_variance_message,
+)
 from grpo_plugin.config import TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards
 from rewardlab.core import ConfigError, RewardlabError
 from rewardlab.quiet import quiet_loading
-
-#: Share of zero-variance groups above which ``--preflight`` and the guard warn.
-ZERO_VARIANCE_SHARE = 0.5
 
 
 class TrainError(RewardlabError):
