@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rewardlab.text import to_text
+
 #: Keyword arguments TRL's GRPOTrainer passes that are not dataset columns.
 TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments")
 
@@ -419,3 +421,32 @@ def build(spec: str, weights: Sequence[float] | None = None, params: dict[str, A
     if len(rewards) == 1 and (weights is None or list(weights) == [1.0]):
         return rewards[0]
     return WeightedSum(rewards, weights)
+
+
+def group_keys(prompts: Sequence[Any], prompt_ids: Sequence[Any] | None, count: int) -> list[Any]:
+    """The group of each row: its ``prompt_id`` when it has one, else its prompt's text (string or chat alike).
+
+    Group-level rewards compare the rows of one group, and batching keeps each group whole, by this one rule.
+
+    Example:
+        >>> group_keys(["a", "a", "b"], None, 3)
+        [('prompt', 'a'), ('prompt', 'a'), ('prompt', 'b')]
+
+    """
+    keys: list[Any] = []
+    for index in range(count):
+        if prompt_ids is not None and prompt_ids[index] is not None:
+            key = prompt_ids[index]
+            keys.append(("prompt_id", key if _hashable(key) else repr(key)))
+        else:
+            prompt = prompts[index] if index < len(prompts) else ""
+            keys.append(("prompt", to_text(prompt) if isinstance(prompt, (str, list, tuple, dict)) else repr(prompt)))
+    return keys
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

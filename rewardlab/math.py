@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlab.core import Reward, RewardlabError, RowError, Score, WeightedSum, register
+from rewardlab.core import Reward, RewardlabError, RowError, Score, WeightedSum, group_keys, register
 from rewardlab.text import split_think, to_text
 
 THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE = "<think>", "</think>", "<answer>", "</answer>"
@@ -401,33 +401,6 @@ class MathLength(_Verified):
                 value = lam if verdict.correct else min(0.0, lam)
             scores.append(Score(value, {"correct": float(verdict.correct), "length": float(length)}, details))
         return scores
-
-
-def group_keys(prompts: Sequence[Any], prompt_ids: Sequence[Any] | None, count: int) -> list[Any]:
-    """The group of each row: its ``prompt_id`` when the column is present, else its prompt's text.
-
-    Example:
-        >>> group_keys(["a", "a", "b"], None, 3)
-        [('prompt', 'a'), ('prompt', 'a'), ('prompt', 'b')]
-
-    """
-    keys: list[Any] = []
-    for index in range(count):
-        if prompt_ids is not None and prompt_ids[index] is not None:
-            key = prompt_ids[index]
-            keys.append(("prompt_id", key if _hashable(key) else repr(key)))
-        else:
-            prompt = prompts[index] if index < len(prompts) else ""
-            keys.append(("prompt", to_text(prompt) if isinstance(prompt, (str, list, tuple, dict)) else repr(prompt)))
-    return keys
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 @register("math-repetition")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from rewardlab import __version__
-from rewardlab.core import Reward, RowError, Score
+from rewardlab.core import Reward, RowError, Score, group_keys
 from rewardlab.io import InputError, Row, columns_of, require_text
 
 #: Rows scored per call to a reward. Large enough to batch embeddings and sandbox runs, small enough to stream.
@@ -57,17 +57,17 @@ def validate_rows(rows: Sequence[Row], reward: Reward, source: str) -> None:
 def batches(rows: Sequence[Row], group_level: bool, size: int = BATCH_ROWS) -> Iterator[list[int]]:
     """Yield lists of row indices to score together.
 
-    Group-level rewards (which compare completions of one prompt) always receive whole groups: rows sharing
-    ``prompt_id``, or the prompt itself where there is no ``prompt_id``.
+    Group-level rewards (which compare completions of one prompt) always receive whole groups, as
+    :func:`rewardlab.core.group_keys` defines them.
     """
     if not group_level:
         for start in range(0, len(rows), size):
             yield list(range(start, min(start + size, len(rows))))
         return
-    groups: dict[str, list[int]] = {}
-    for index, row in enumerate(rows):
-        key = row.data.get("prompt_id", row.data.get("prompt"))
-        groups.setdefault(json.dumps(key, sort_keys=True, default=str), []).append(index)
+    keys = group_keys([row.data.get("prompt") for row in rows], [row.data.get("prompt_id") for row in rows], len(rows))
+    groups: dict[Any, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
     batch: list[int] = []
     for members in groups.values():
         batch.extend(members)

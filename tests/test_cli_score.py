@@ -5,6 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from rewardlab.cli import main
+from rewardlab.io import Row
+from rewardlab.scoring import batches
 
 FORMATTED = "<think>\nsum it\n</think>\n<answer>\n4\n</answer>"
 
@@ -190,3 +192,12 @@ def test_summary_json_holds_the_printed_statistics(runner, math_rows, tmp_path):
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["count"] == 3
     assert summary["stats"]["reward"]["mean"] == pytest.approx(2 / 3)
+
+
+def test_group_level_batches_keep_string_and_chat_forms_of_a_prompt_together():
+    rows = [
+        Row(i + 1, {"prompt": f"post {i // 2}" if i % 2 else [{"role": "user", "content": f"post {i // 2}"}]})
+        for i in range(6)
+    ]
+    assert list(batches(rows, group_level=True, size=1)) == [[0, 1], [2, 3], [4, 5]]
+    assert list(batches(rows, group_level=False, size=4)) == [[0, 1, 2, 3], [4, 5]]
