@@ -200,14 +200,21 @@ def compare_runs(
             notes.append("prompts have different sample counts; Self-BLEU rises with the count")
     else:
         notes.append("Self-BLEU not reported: it needs at least two samples per prompt")
+    distinct = {name: _distinct_per_prompt(groups, DISTINCT_ORDERS) for name, groups in grouped.items()}
     for n in DISTINCT_ORDERS:
-        values = {name: _distinct_per_prompt(groups, n) for name, groups in grouped.items()}
+        values = {name: by_order[n] for name, by_order in distinct.items()}
         per_prompt.append(
             _PerPrompt(f"distinct-{n}", "higher", "distinct/all n-grams among a prompt's samples", values)
         )
 
     metrics = [_metric(metric, runs, n_boot, seed) for metric in per_prompt]
-    curves = {run.name: _pass_curve(grouped[run.name], ks, n_boot, seed) for run in runs}
+    # The first len(ks) metrics are pass@k: the curve reuses their estimates rather than bootstrapping them again.
+    curves = {
+        run.name: _pass_curve(
+            grouped[run.name], {k: metrics[i].estimates[run.name] for i, k in enumerate(ks)}, n_boot, seed
+        )
+        for run in runs
+    }
     settings = {
         "k": list(ks),
         "n_boot": n_boot,
@@ -258,26 +265,34 @@ def _self_bleu_per_prompt(groups: Sequence[Sequence[Generation]]) -> list[float]
     return group_means(sentence_self_bleu(texts, groups=labels), labels).tolist()
 
 
-def _distinct_per_prompt(groups: Sequence[Sequence[Generation]], n: int) -> list[float]:
-    values = []
+def _distinct_per_prompt(groups: Sequence[Sequence[Generation]], orders: Sequence[int]) -> dict[int, list[float]]:
+    """distinct-n of each prompt's samples for every order, tokenising each prompt's samples once."""
+    values: dict[int, list[float]] = {n: [] for n in orders}
     for members in groups:
-        unique, total = distinct_counts(tokenize([g.completion for g in members]), n)
-        values.append(unique / total if total else 0.0)
+        tokens = tokenize([g.completion for g in members])
+        for n in orders:
+            unique, total = distinct_counts(tokens, n)
+            values[n].append(unique / total if total else 0.0)
     return values
 
 
 def _pass_curve(
-    groups: Sequence[Sequence[Generation]], ks: Sequence[int], n_boot: int, seed: int
+    groups: Sequence[Sequence[Generation]], known: dict[int, Estimate], n_boot: int, seed: int
 ) -> list[tuple[int, Estimate]]:
+    """pass@k against k on a grid of k, plus the k already estimated (``known``, reused as they are)."""
     fewest = min(len(members) for members in groups)
     if fewest <= CURVE_EVERY_K_UP_TO:
         grid = set(range(1, fewest + 1))
     else:
         grid = {2**i for i in range(fewest.bit_length()) if 2**i <= fewest} | {fewest}
-    grid |= set(ks)
     return [
-        (k, mean_estimate(_pass_values(groups, k), n_boot=n_boot, seed=seed, confidence=CONFIDENCE))
-        for k in sorted(grid)
+        (
+            k,
+            known[k]
+            if k in known
+            else mean_estimate(_pass_values(groups, k), n_boot=n_boot, seed=seed, confidence=CONFIDENCE),
+        )
+        for k in sorted(grid | set(known))
     ]
 
 
