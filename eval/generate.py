@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from rewardlab.cli import user_errors
-from rewardlab.core import RewardlabError
+from rewardlab.core import RewardlabError, first_line
 from rewardlab.io import InputError, read_jsonl, require_text, source_name, write_jsonl
 from rewardlab.quiet import quiet_loading
 
@@ -127,7 +127,7 @@ def generate_rows(
     import transformers
 
     settings = settings or SamplingSettings()
-    lm, tokenizer = _load(str(model), None if adapter is None else str(adapter))
+    lm, tokenizer = load_model(str(model), None if adapter is None else str(adapter))
     texts = [_format(tokenizer, record["prompt"], settings.system_prompt) for record in prompts]
     greedy = settings.temperature == 0
     draws = 1 if greedy else settings.num_samples
@@ -165,24 +165,32 @@ def generate_rows(
     return rows
 
 
-def _load(model: str, adapter: str | None) -> tuple[Any, Any]:
-    """Load the model (on the GPU when there is one), its tokenizer set for left padding, and the adapter."""
+def load_model(model: str, adapter: str | None = None, dtype: Any = "auto") -> tuple[Any, Any]:
+    """Load a causal LM (on the GPU when there is one), its tokenizer set for left padding, and a peft adapter.
+
+    ``dtype`` goes to ``from_pretrained``: ``auto`` keeps the checkpoint's (bf16 for Qwen). ``grpo-train`` loads
+    through here too.
+
+    Raises:
+        GenerationError: The model, its tokenizer or the adapter cannot be loaded.
+
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if not Path(model).exists() and (
         Path(model).is_absolute() or model.startswith((".", "~")) or model.count("/") > 1
     ):
-        raise GenerationError(f"model '{model}': no such directory")
+        raise GenerationError(f"cannot load model '{model}': no such directory")
     if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
         raise GenerationError(f"adapter '{adapter}': no adapter_config.json there (expected a peft adapter directory)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
         with quiet_loading():
-            lm = AutoModelForCausalLM.from_pretrained(model, dtype="auto")
+            lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
     except (OSError, ValueError) as error:
         hint = "" if Path(model).exists() else " (and there is no local directory of that name)"
-        raise GenerationError(f"cannot load model '{model}': {_first_line(error)}{hint}") from None
+        raise GenerationError(f"cannot load model '{model}': {first_line(error)}{hint}") from None
     if adapter is not None:
         from peft import PeftModel
 
@@ -190,7 +198,7 @@ def _load(model: str, adapter: str | None) -> tuple[Any, Any]:
             with quiet_loading():
                 lm = PeftModel.from_pretrained(lm, adapter)
         except (OSError, ValueError, RuntimeError, KeyError) as error:
-            raise GenerationError(f"cannot load adapter '{adapter}' on '{model}': {_first_line(error)}") from None
+            raise GenerationError(f"cannot load adapter '{adapter}' on '{model}': {first_line(error)}") from None
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -208,11 +216,6 @@ def _format(tokenizer: Any, prompt: str | list[dict[str, Any]], system_prompt: s
     if system_prompt is not None and (not messages or messages[0].get("role") != "system"):
         messages.insert(0, {"role": "system", "content": system_prompt})
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 @click.command("generate")

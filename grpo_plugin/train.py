@@ -21,6 +21,7 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOConfig, GRPOTrainer
 
+from eval.generate import load_model as load_causal_lm
 from grpo_plugin.callbacks import (
     ZERO_VARIANCE_SHARE,
     Spread,
@@ -33,8 +34,7 @@ from grpo_plugin.config import TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards
-from rewardlab.core import ConfigError, RewardlabError
-from rewardlab.quiet import quiet_loading
+from rewardlab.core import ConfigError, RewardlabError, first_line
 
 
 class TrainError(RewardlabError):
@@ -112,7 +112,7 @@ def grpo_config(config: TrainConfig, rewards: RewardSet) -> GRPOConfig:
             use_cpu=cpu_only(),
         )
     except ValueError as error:
-        raise TrainError(f"invalid training settings: {_first_line(error)}") from None
+        raise TrainError(f"invalid training settings: {first_line(error)}") from None
 
 
 def lora_config(config: TrainConfig) -> Any:
@@ -130,32 +130,12 @@ def lora_config(config: TrainConfig) -> Any:
 
 
 def load_model(name: str, full_precision: bool = False) -> tuple[Any, Any]:
-    """Load a causal LM and its tokenizer from a hub id or a local path, padding on the left for generation.
+    """Load a causal LM and its tokenizer as :func:`eval.generate.load_model` does, in the dtype training wants.
 
     On a GPU the weights keep the checkpoint's dtype (bf16 for Qwen) unless ``full_precision`` (full fine-tuning
     keeps float32 master weights); on CPU they are float32.
-
-    Raises:
-        TrainError: The model or tokenizer cannot be loaded.
-
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    dtype = "auto" if on_gpu() and not full_precision else torch.float32
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(name, padding_side="left")
-        with quiet_loading():
-            model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
-    except (OSError, ValueError) as error:
-        raise TrainError(f"cannot load model '{name}': {_first_line(error)}") from None
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return load_causal_lm(name, dtype="auto" if on_gpu() and not full_precision else torch.float32)
 
 
 def prepare(config: TrainConfig) -> tuple[Prompts, RewardSet]:
@@ -251,7 +231,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
     except (ImportError, ValueError, RuntimeError) as error:
         # What peft, TRL or a logging integration refuse here is a setting: LoRA target modules the model does not
         # have, a --report-to integration that is not installed, sizes TRL rejects.
-        raise TrainError(f"cannot set up training: {_first_line(error)}") from None
+        raise TrainError(f"cannot set up training: {first_line(error)}") from None
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(config.output_dir)
     trainer.save_state()

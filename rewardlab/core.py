@@ -252,6 +252,12 @@ def load_object(spec: str) -> Any:
         raise ConfigError(f"'{target}' has no attribute '{attr}'") from None
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none), for one-line errors."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class FunctionReward(Reward):
     """A user's reward given as ``module:function`` or ``path/to/file.py:function``.
 
