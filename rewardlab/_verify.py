@@ -4,24 +4,28 @@ math-verify bounds its own work with ``signal.alarm``, which only works in the m
 minutes inside one C call where no signal reaches it (``9^{9^{9^{9^{9}}}}``). So every parse and verify runs in a
 small pool of worker processes: inside a worker a timer interrupts slow Python code (the worker survives), and the
 caller kills a worker that overstays its time by more than :data:`GRACE` seconds and starts a fresh one. The caller
-only ever waits on pipes with a deadline, from any thread.
+only ever waits on sockets with a deadline, from any thread.
 
-The pool is started on first use, shared by every reward in the process, never pickled (rewards hold no reference
-to it), rebuilt after a fork, and its workers are killed at exit.
+Workers are fresh interpreters running ``python -m rewardlab._verify_worker`` (see that module for how golds and
+answers are read), never children made by multiprocessing: those import the caller's ``__main__`` again, which
+re-runs a user's training script that has no ``if __name__ == "__main__":`` guard. The pool is started on first
+use, shared by every reward in the process, never pickled (rewards hold no reference to it), forgotten after a fork,
+and its workers are killed at exit.
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
-import multiprocessing
 import os
-import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from rewardlab.core import RewardlabError
@@ -32,10 +36,10 @@ POOL_SIZE = max(1, min(4, os.cpu_count() or 1))
 GRACE = 0.5
 #: Seconds a new worker may take to import math-verify and say it is ready.
 START_TIMEOUT = 60.0
-#: Longest text kept of each parsed expression in a verdict's details.
-SHOWN_CHARS = 200
 #: Golds whose parse the caller remembers (golds repeat across the G completions of a prompt and across epochs).
 GOLD_CACHE_SIZE = 65536
+#: The reason given for a gold that math-verify reads no value from.
+UNPARSEABLE_GOLD = "the gold solution cannot be read as math"
 
 
 @dataclass
@@ -48,7 +52,8 @@ class Verdict:
         answer_parsed: The parsed answer, as text; empty when nothing could be extracted.
         timed_out: The gold or the answer took longer than the time limit; ``correct`` is then False (or None
             when it was the gold).
-        error: Why a worker gave no answer other than time (it crashed, or math-verify raised).
+        error: Why there is no verdict other than time: the gold cannot be read as math, the worker crashed, or
+            math-verify raised.
 
     """
 
@@ -62,9 +67,9 @@ class Verdict:
 def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -> list[Verdict]:
     """Verify each answer against its gold, gold first, each parse-and-verify within ``timeout`` seconds.
 
-    Golds are parsed with math-verify's default extraction (first match); answers with LaTeX extraction as
-    open-r1 configures it (boxed first, no anchor-less extraction, units normalised). Each distinct gold is parsed
-    once and remembered; each distinct (gold, answer) pair is verified once per call.
+    Golds and answers are read as :mod:`rewardlab._verify_worker` describes (LaTeX first, then plain expressions;
+    bare-LaTeX golds read whole). Each distinct gold is parsed once and remembered; each distinct (gold, answer)
+    pair is verified once per call.
 
     Args:
         golds: The gold solutions, one per answer.
@@ -124,7 +129,7 @@ class _GoldCache:
                 # Not remembered: a gold that ran out of time on a loaded machine may parse next time.
                 found[gold] = Verdict(None, timed_out=status == "timeout", error=_error(status, payload))
                 continue
-            found[gold] = Verdict(False if payload[0] else None, payload[0])
+            found[gold] = Verdict(False, payload[0]) if payload[0] else Verdict(None, error=UNPARSEABLE_GOLD)
             with self._lock:
                 self._known[gold] = found[gold]
                 while len(self._known) > GOLD_CACHE_SIZE:
@@ -135,104 +140,6 @@ class _GoldCache:
 _GOLDS = _GoldCache()
 
 
-# --------------------------------------------------------------------------------------------- the worker side
-
-
-class _OutOfTime(BaseException):
-    """Raised by the worker's timer; a BaseException so math-verify's ``except Exception`` lets it through."""
-
-
-def _answer_config() -> list[Any]:
-    from latex2sympy2_extended import NormalizationConfig
-    from math_verify import LatexExtractionConfig
-
-    return [
-        LatexExtractionConfig(
-            normalization_config=NormalizationConfig(
-                nits=False, malformed_operators=False, basic_latex=True, boxed="all", units=True
-            ),
-            boxed_match_priority=0,
-            try_extract_without_anchor=False,
-        )
-    ]
-
-
-class _Worker:
-    """The worker process's state: math-verify, the answer extraction config and the golds it has parsed."""
-
-    def __init__(self) -> None:
-        import logging
-
-        import math_verify
-
-        # Timeouts are ours; math-verify's "timeout is disabled" and per-parse warnings would only be noise.
-        logging.getLogger("math_verify").setLevel(logging.ERROR)
-        self.parse = math_verify.parse
-        self.verify = math_verify.verify
-        self.answer_config = _answer_config()
-        self.golds: collections.OrderedDict[str, list[Any]] = collections.OrderedDict()
-
-    def gold(self, text: str) -> list[Any]:
-        if text in self.golds:
-            self.golds.move_to_end(text)
-            return self.golds[text]
-        parsed = self.parse(text, extraction_mode="first_match", parsing_timeout=None)
-        self.golds[text] = parsed
-        if len(self.golds) > 4096:
-            self.golds.popitem(last=False)
-        return parsed
-
-    def run(self, kind: str, *args: str) -> tuple[Any, ...]:
-        if kind == "gold":
-            return ("ok", _shown(self.gold(args[0])))
-        gold = self.gold(args[0])
-        answer = self.parse(
-            args[1], extraction_config=self.answer_config, extraction_mode="first_match", parsing_timeout=None
-        )
-        correct = bool(self.verify(gold, answer, timeout_seconds=None))
-        return ("ok", correct, _shown(answer))
-
-
-def _shown(parsed: list[Any]) -> list[str]:
-    return [str(item)[:SHOWN_CHARS] for item in parsed]
-
-
-def _out_of_time(signum: int, frame: Any) -> None:
-    raise _OutOfTime
-
-
-def serve(conn: Any) -> None:
-    """Worker process main loop: for each ``(timeout, tasks)`` received, send one result per task, in order."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it then kills us
-    try:
-        worker = _Worker()
-    except BaseException as error:  # any failure to start is reported, then the worker exits
-        conn.send(("fatal", f"{type(error).__name__}: {error}"))
-        return
-    signal.signal(signal.SIGALRM, _out_of_time)
-    conn.send(("ready",))
-    while True:
-        try:
-            timeout, tasks = conn.recv()
-        except (EOFError, OSError):
-            return
-        for task in tasks:
-            conn.send(_timed(worker, task, timeout))
-
-
-def _timed(worker: _Worker, task: tuple[str, ...], timeout: float) -> tuple[Any, ...]:
-    try:
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            return worker.run(*task)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    except _OutOfTime:
-        return ("timeout",)
-    except Exception as error:  # math-verify catches its own; anything else is reported for this task only
-        return ("error", f"{type(error).__name__}: {str(error)[:SHOWN_CHARS]}")
-
-
 # --------------------------------------------------------------------------------------------- the caller side
 
 #: Tasks sent to a worker at once: it streams back one result per task, so it never waits for the caller between
@@ -241,13 +148,19 @@ CHUNK = 16
 
 
 class _Process:
-    """One worker process as the caller sees it: its pipe, whether it is ready, and the tasks it is on."""
+    """One worker process as the caller sees it: its socket, whether it is ready, and the tasks it is on."""
 
-    def __init__(self, context: Any) -> None:
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child,), name="rewardlab-math-verify", daemon=True)
-        self.process.start()
-        child.close()
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "rewardlab._verify_worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=_worker_env(),
+            )
+            self.conn = Connection(ours.detach())
         self.started = time.monotonic()
         self.ready = False
         self.tasks: collections.deque[int] = collections.deque()
@@ -256,10 +169,19 @@ class _Process:
     def wake_at(self) -> float:
         return self.deadline if self.tasks else self.started + START_TIMEOUT
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
+        self.process.wait(5)
         self.conn.close()
+
+
+def _worker_env() -> dict[str, str]:
+    """The caller's environment with its module search path, so a worker imports the same rewardlab and math-verify."""
+    path = [entry for entry in sys.path if entry]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 
 
 class Pool:
@@ -270,7 +192,6 @@ class Pool:
         self.pid = os.getpid()
         self.workers: list[_Process] = []
         self._lock = threading.Lock()
-        self._context = _context()
 
     def run(self, tasks: Sequence[tuple[str, ...]], timeout: float) -> list[tuple[Any, ...]]:
         """Run every task, each within ``timeout`` seconds (plus :data:`GRACE`); return one result per task.
@@ -292,11 +213,11 @@ class Pool:
         results: list[tuple[Any, ...] | None] = [None] * len(tasks)
         pending = collections.deque(range(len(tasks)))
         failed_starts = 0
-        for worker in [w for w in self.workers if not w.process.is_alive()]:
+        for worker in [w for w in self.workers if not w.alive()]:
             self._drop(worker)
         while pending or any(w.tasks for w in self.workers):
             while len(self.workers) < min(self.size, len(pending) + sum(bool(w.tasks) for w in self.workers)):
-                self.workers.append(_Process(self._context))
+                self.workers.append(_Process())
             for worker in [w for w in self.workers if w.ready and not w.tasks]:
                 if pending:
                     self._send(worker, pending, timeout, tasks)
@@ -317,8 +238,8 @@ class Pool:
                     self._drop(worker)
             if failed_starts >= 3:
                 raise RewardlabError(
-                    "math-verify worker processes did not start (a script that scores math answers needs an "
-                    "`if __name__ == '__main__':` guard, as with any multiprocessing)"
+                    f"math-verify worker processes did not start ({sys.executable} -m rewardlab._verify_worker "
+                    "exited or did not answer; its error, if any, is above)"
                 )
         return results  # type: ignore[return-value]
 
@@ -369,22 +290,8 @@ class Pool:
             self._drop(worker)
 
 
-def _context() -> Any:
-    """Forkserver where there is one (a killed worker is replaced in milliseconds, math-verify pre-imported).
-
-    A process made by a bare ``os.fork()`` inherits a forkserver it cannot use (it is not the server's parent), so
-    there the workers are spawned.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods() and not _FORKED:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["rewardlab._verify", "math_verify"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
 _POOL: Pool | None = None
 _POOL_LOCK = threading.Lock()
-_FORKED = False
 
 
 def _pool() -> Pool:
@@ -402,14 +309,13 @@ def _close_at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
-    """Forget the parent's workers: they are not ours to use, kill or join (multiprocessing would try at exit)."""
-    global _POOL, _FORKED, _POOL_LOCK
-    _FORKED = True
+    """Forget the parent's workers: they are not ours to use or kill; close our copies of their sockets."""
+    global _POOL, _POOL_LOCK
     _POOL_LOCK = threading.Lock()  # another thread may have held either lock at the fork
     _GOLDS._lock = threading.Lock()
     if _POOL is not None:
         for worker in _POOL.workers:
-            multiprocessing.process._children.discard(worker.process)  # type: ignore[attr-defined]
+            worker.conn.close()
         _POOL = None
 
 

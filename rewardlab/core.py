@@ -32,8 +32,8 @@ class RewardlabError(Exception):
     """An error the user can fix (bad input, unknown reward, invalid parameter); its message is one line."""
 
 
-class ConfigError(RewardlabError):
-    """A reward name, parameter or weight that cannot be used."""
+class ConfigError(RewardlabError, ValueError):
+    """A reward name, parameter or weight that cannot be used; also a ValueError, as the peers raise for these."""
 
 
 class RowError(RewardlabError):

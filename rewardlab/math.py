@@ -48,20 +48,25 @@ def completion_texts(completions: Sequence[Any]) -> list[str]:
     return texts
 
 
-def answer_region(text: str) -> str:
+def answer_region(text: str, think_prefilled: bool = False) -> str:
     r"""Return the part of a completion that holds its final answer, never the reasoning.
 
     The first ``<answer>…</answer>`` block after the reasoning (tags included, so math-verify's "answer" anchor
     sees them as it does in open-r1), else the text after ``</think>``, else the whole completion. A ``<think>``
-    that is never closed (generation cut off) leaves only what came before it.
+    that is never closed (generation cut off) leaves only what came before it; with ``think_prefilled`` (the chat
+    template opened ``<think>`` in the prompt) a completion without ``</think>`` is all reasoning and has no answer.
 
     Example:
         >>> answer_region("<think>\nmaybe <answer>5</answer>\n</think>\n<answer>\n$4$\n</answer>")
         '<answer>\n$4$\n</answer>'
         >>> answer_region("<think>\nit is 5\n</think>\nThe answer is $4$.")
         '\nThe answer is $4$.'
+        >>> answer_region("so it is \\boxed{12}", think_prefilled=True)
+        ''
 
     """
+    if think_prefilled:
+        text = THINK_OPEN + text
     _, rest = split_think(text)
     block = ANSWER_BLOCK_RE.search(rest)
     return block.group(0) if block else rest
@@ -170,12 +175,17 @@ def format_problem(text: str) -> str | None:
 class MathTags(Reward):
     r"""0.25 for each of ``<think>\n``, ``\n</think>\n``, ``\n<answer>\n``, ``\n</answer>`` occurring exactly once.
 
-    A partial-credit companion of ``math-format`` (open-r1's ``tag_count_reward``). With a chat template that
-    pre-fills ``<think>\n`` the first part is never earned, so such completions score at most 0.75.
+    A partial-credit companion of ``math-format`` (open-r1's ``tag_count_reward``).
+
+    Args:
+        think_prefilled: The chat template ends the prompt with ``<think>\n`` (Qwen3 with thinking on), so the
+            completion is counted as if it began with it (without this, such completions score at most 0.75).
 
     Example:
         >>> MathTags()(completions=["<think>\nhm\n</think>\n<answer>\n4\n</answer>", "<answer>\n4\n</answer>"])
         [1.0, 0.25]
+        >>> MathTags(think_prefilled=True)(completions=["hm\n</think>\n<answer>\n4\n</answer>"])
+        [1.0]
 
     """
 
@@ -186,13 +196,70 @@ class MathTags(Reward):
         ("answer_close", "\n" + ANSWER_CLOSE),
     )
 
+    def __init__(self, think_prefilled: bool = False) -> None:
+        self.think_prefilled = _flag("think_prefilled", think_prefilled)
+
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
         """Count the four tags in each completion; details give each tag's 0.25 or 0."""
         scores = []
         for text in completion_texts(completions):
+            if self.think_prefilled:
+                text = THINK_OPEN + "\n" + text
             parts = {name: 0.25 if text.count(tag) == 1 else 0.0 for name, tag in self.PARTS}
             scores.append(Score(sum(parts.values()), details=parts))
         return scores
+
+
+@register("think-format")
+class ThinkFormat(Reward):
+    r"""1.0 if the completion opens with ``<think>`` and closes it once with ``</think>``, else 0.0.
+
+    TRL's ``think_format_reward``: the reasoning is enclosed in one ``<think>…</think>`` block at the very start;
+    anything may follow it, newlines are optional, other tags may appear inside it. A second ``<think>`` (nested or
+    later) fails, as in TRL; so does a second ``</think>``, which TRL lets through although the reasoning then ran on
+    past its end.
+
+    Args:
+        think_prefilled: The chat template ends the prompt with ``<think>`` (Qwen3 with thinking on), so the
+            completion is checked as if it began with it.
+
+    Example:
+        >>> ThinkFormat()(completions=["<think>\nI add.\n</think>\nIt is 4.", "<think>\nI add. It is 4."])
+        [1.0, 0.0]
+        >>> ThinkFormat(think_prefilled=True)(completions=["my reasoning\n</think>\nmy answer"])
+        [1.0]
+
+    """
+
+    def __init__(self, think_prefilled: bool = False) -> None:
+        self.think_prefilled = _flag("think_prefilled", think_prefilled)
+
+    def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
+        """Check each completion's reasoning block; details say what is wrong with one that fails."""
+        scores = []
+        for text in completion_texts(completions):
+            if self.think_prefilled:
+                text = THINK_OPEN + text
+            problem = think_problem(text)
+            scores.append(Score(0.0 if problem else 1.0, details={"problem": problem} if problem else {}))
+        return scores
+
+
+def think_problem(text: str) -> str | None:
+    """Say why ``text`` does not open with one ``<think>…</think>`` block, or None when it does.
+
+    Example:
+        >>> think_problem("I think</think> it is 4")
+        'does not start with <think>'
+
+    """
+    if not text.startswith(THINK_OPEN):
+        return "does not start with <think>"
+    for tag in (THINK_OPEN, THINK_CLOSE):
+        count = text.count(tag)
+        if count != 1:
+            return f"{tag} occurs {count} times"
+    return None
 
 
 class _Verified(Reward):
@@ -200,8 +267,13 @@ class _Verified(Reward):
 
     columns = ("solution",)
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, think_prefilled: bool = False) -> None:
         self.timeout = _positive("timeout", timeout)
+        self.think_prefilled = _flag("think_prefilled", think_prefilled)
+
+    def region(self, text: str) -> str:
+        """The part of ``text`` that holds the answer (see :func:`answer_region`)."""
+        return answer_region(text, self.think_prefilled)
 
     def verdicts(self, completions: Sequence[Any], columns: dict[str, Any]) -> tuple[list[str], list[Any]]:
         """Return each completion's text and its math-verify verdict (``correct`` None: no parseable gold)."""
@@ -213,11 +285,24 @@ class _Verified(Reward):
             raise RewardlabError(f"reward '{self.name}' needs the 'solution' column (the gold answer)")
         golds = [_gold_text(index, value) for index, value in enumerate(solutions)]
         rows = [i for i, gold in enumerate(golds) if gold is not None]
-        found = verify_batch([golds[i] for i in rows], [answer_region(texts[i]) for i in rows], self.timeout)
-        verdicts: list[Any] = [Verdict(None)] * len(texts)
+        found = verify_batch([golds[i] for i in rows], [self.region(texts[i]) for i in rows], self.timeout)
+        verdicts: list[Any] = [Verdict(None, error="no gold solution")] * len(texts)
         for index, verdict in zip(rows, found):
             verdicts[index] = verdict
         return texts, verdicts
+
+    def details(self, text: str, verdict: Any) -> dict[str, Any]:
+        """What was read from the answer and the gold, and why there is no verdict when there is none."""
+        region = self.region(text)
+        if len(region) > SHOWN_ANSWER_CHARS:  # the answer is at the end; keep that
+            region = "…" + region[-(SHOWN_ANSWER_CHARS - 1) :]
+        details: dict[str, Any] = {"answer_text": region, "answer_parsed": verdict.answer_parsed}
+        details["gold_parsed"] = verdict.gold_parsed
+        if verdict.timed_out:
+            details["timed_out"] = True
+        if verdict.error:
+            details["error"] = verdict.error
+        return details
 
 
 def _gold_text(index: int, value: Any) -> str | None:
@@ -228,42 +313,35 @@ def _gold_text(index: int, value: Any) -> str | None:
     return str(value)
 
 
-def _verdict_details(text: str, verdict: Any) -> dict[str, Any]:
-    region = answer_region(text)
-    if len(region) > SHOWN_ANSWER_CHARS:  # the answer is at the end; keep that
-        region = "…" + region[-(SHOWN_ANSWER_CHARS - 1) :]
-    details: dict[str, Any] = {"answer_text": region, "answer_parsed": verdict.answer_parsed}
-    details["gold_parsed"] = verdict.gold_parsed
-    if verdict.timed_out:
-        details["timed_out"] = True
-    if verdict.error:
-        details["error"] = verdict.error
-    return details
-
-
 @register("math-accuracy")
 class MathAccuracy(_Verified):
     r"""1.0 if the answer equals the gold ``solution`` by math-verify, 0.0 if not or out of time, None without gold.
 
-    The gold is parsed with math-verify's default extraction (first match); unparseable → None (the row does not
-    apply). The answer is read from the first ``<answer>…</answer>`` block, else the text after ``</think>``, else the
-    whole completion, never the reasoning, and parsed as open-r1 does: ``\boxed{}`` first, then LaTeX after an
-    anchor (``<answer>``, "answer:", "final answer is"); a bare number with no ``$…$`` or ``\boxed{}`` is not an
-    answer. Then ``verify(gold, answer)``, gold first (verify is not symmetric).
+    The gold is read as LaTeX, bare LaTeX as MATH stores it (``2^{10}``, ``\frac{\sqrt{2}}{2}``) read whole, or a
+    plain number; a gold that cannot be read as math → None (the row does not apply; ``details["error"]`` says
+    why). The answer is read from the first ``<answer>…</answer>`` block, else the text after ``</think>``, else the
+    whole completion, never the reasoning: LaTeX as open-r1 reads it (``\boxed{}`` first, then LaTeX after an anchor
+    such as ``<answer>`` or "answer:"), then a plain expression after such an anchor or standing alone
+    (``<answer>23</answer>``, ``23.0``, ``1/2``); words are no answer. Then ``verify(gold, answer)``, gold first
+    (verify is not symmetric). TRL's ``accuracy_reward`` is this reward; its ``reasoning_accuracy_reward`` is this
+    reward with ``think_prefilled=True``.
 
-    Parsing and verifying run in worker processes under a hard time limit, so no input can hang the caller
-    (main thread, worker thread or TRL's async reward thread); scripts calling it need the usual
-    ``if __name__ == "__main__":`` guard of multiprocessing.
+    Parsing and verifying run in worker processes (fresh interpreters that never import the caller's script) under
+    a hard time limit, so no input can hang the caller: main thread, worker thread or TRL's async reward thread.
 
     Args:
         timeout: Seconds allowed for one answer's parse and verify (and for one gold's parse); past it the row
             gets 0.0 (None for a gold) and ``details["timed_out"]``.
+        think_prefilled: The chat template ends the prompt with ``<think>`` (Qwen3 with thinking on): a completion
+            that never closes it with ``</think>`` was cut off in its reasoning and has no answer.
 
     Example:
         >>> reward = MathAccuracy()
-        >>> completions = ["<think>\n3*4\n</think>\n<answer>\n$12$\n</answer>", "<answer>\n$13$\n</answer>", "no gold"]
+        >>> completions = ["<think>\n3*4\n</think>\n<answer>\n12\n</answer>", "<answer>\n$13$\n</answer>", "no gold"]
         >>> reward(completions=completions, solution=["12", "\\boxed{12}", "just words"])
         [1.0, 0.0, None]
+        >>> MathAccuracy(think_prefilled=True)(completions=["so it is \\boxed{12}"], solution=["12"])
+        [0.0]
 
     """
 
@@ -274,7 +352,7 @@ class MathAccuracy(_Verified):
         for text, verdict in zip(texts, verdicts):
             value = None if verdict.correct is None else float(verdict.correct)
             timed_out = None if verdict.correct is None else float(verdict.timed_out)
-            scores.append(Score(value, {"timed_out": timed_out}, _verdict_details(text, verdict)))
+            scores.append(Score(value, {"timed_out": timed_out}, self.details(text, verdict)))
         return scores
 
 
@@ -296,6 +374,7 @@ class MathCosine(_Verified):
         max_len: Length (tokens or characters, see ``unit``) where the scaling ends.
         unit: "auto" (tokens when ``completion_ids`` are passed, else characters), "tokens" or "chars".
         timeout: Seconds for one parse and verify, as in ``math-accuracy``.
+        think_prefilled: The prompt ends with ``<think>``; an answer needs ``</think>``, as in ``math-accuracy``.
 
     Example:
         >>> reward = MathCosine(max_len=60)  # these completions are 30 characters: half way
@@ -314,8 +393,9 @@ class MathCosine(_Verified):
         max_len: int = 1000,
         unit: str = "auto",
         timeout: float = DEFAULT_TIMEOUT,
+        think_prefilled: bool = False,
     ) -> None:
-        super().__init__(timeout)
+        super().__init__(timeout, think_prefilled)
         self.min_wrong = _finite("min_wrong", min_wrong)
         self.max_wrong = _finite("max_wrong", max_wrong)
         self.min_correct = _finite("min_correct", min_correct)
@@ -337,7 +417,7 @@ class MathCosine(_Verified):
         counted, unit = lengths(texts, columns.get("completion_ids"), self.unit)
         scores = []
         for text, verdict, length in zip(texts, verdicts, counted):
-            details = {**_verdict_details(text, verdict), "length": length, "unit": unit}
+            details = {**self.details(text, verdict), "length": length, "unit": unit}
             if verdict.correct is None:
                 scores.append(Score(None, {"correct": None, "length": float(length)}, details))
                 continue
@@ -360,6 +440,7 @@ class MathLength(_Verified):
     Args:
         unit: "auto" (tokens when ``completion_ids`` are passed, else characters), "tokens" or "chars".
         timeout: Seconds for one parse and verify, as in ``math-accuracy``.
+        think_prefilled: The prompt ends with ``<think>``; an answer needs ``</think>``, as in ``math-accuracy``.
 
     Example:
         >>> reward = MathLength()
@@ -371,8 +452,8 @@ class MathLength(_Verified):
 
     group_level = True
 
-    def __init__(self, unit: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__(timeout)
+    def __init__(self, unit: str = "auto", timeout: float = DEFAULT_TIMEOUT, think_prefilled: bool = False) -> None:
+        super().__init__(timeout, think_prefilled)
         self.unit = check_unit(unit)
         if self.unit == "tokens":
             self.columns = ("solution", "completion_ids")
@@ -388,7 +469,7 @@ class MathLength(_Verified):
                 groups.setdefault(key, []).append(counted[index])
         scores = []
         for text, verdict, length, key in zip(texts, verdicts, counted, keys):
-            details = {**_verdict_details(text, verdict), "length": length, "unit": unit}
+            details = {**self.details(text, verdict), "length": length, "unit": unit}
             if verdict.correct is None:
                 scores.append(Score(None, {"correct": None, "length": float(length)}, details))
                 continue
@@ -405,42 +486,113 @@ class MathLength(_Verified):
 
 @register("math-repetition")
 class MathRepetition(Reward):
-    """N-gram repetition penalty: (1 − unique/total n-grams) × ``max_penalty``, over lower-cased words.
+    """N-gram repetition penalty: (1 − unique/total n-grams) × ``max_penalty`` (Yeo et al. 2025, App. C.2).
 
-    Words are the completion split on whitespace; fewer words than ``ngram_size`` → 0 (open-r1's
-    ``repetition_penalty_reward``, after Yeo et al. 2025).
+    N-grams of words (lower-cased, split on whitespace) as open-r1's ``repetition_penalty_reward`` counts them,
+    except that Chinese and Japanese characters, which are written without spaces, each count as a word: chosen per
+    text, so a mixed text splits its CJK part into characters and its other part into words. open-r1 splits on
+    whitespace only unless told ``language="zh"`` (and jieba is installed), so a Chinese completion is one "word"
+    and never penalised. With ``unit="tokens"`` the n-grams are of ``completion_ids``, as TRL's
+    ``get_repetition_penalty_reward`` counts them. Fewer units than ``ngram_size`` → 0.
 
     Args:
         ngram_size: n.
         max_penalty: The reward of a text that is one n-gram repeated (≤ 0).
+        language: "auto" (characters for CJK text, words otherwise), "en" (whitespace-separated words only), "zh"
+            (words from the jieba segmenter when it is installed, else characters) or "ja" (characters).
+        unit: "text" (the units ``language`` gives) or "tokens" (``completion_ids``).
 
     Example:
         >>> MathRepetition()(completions=["the cat sat on the mat", "go go go go go go", "too short"])
         [0.0, -0.75, 0.0]
+        >>> MathRepetition()(completions=["答案是五。答案是五。答案是五。"])
+        [-0.6153846153846154]
 
     """
 
-    def __init__(self, ngram_size: int = 3, max_penalty: float = -1.0) -> None:
+    LANGUAGES = ("auto", "en", "zh", "ja")
+    UNITS = ("text", "tokens")
+
+    def __init__(
+        self, ngram_size: int = 3, max_penalty: float = -1.0, language: str = "auto", unit: str = "text"
+    ) -> None:
         if isinstance(ngram_size, bool) or not isinstance(ngram_size, int) or ngram_size < 1:
             raise ValueError(f"ngram_size must be a positive integer, not {ngram_size!r}")
         if _finite("max_penalty", max_penalty) > 0:
             raise ValueError(f"max_penalty must be zero or negative, not {max_penalty!r}")
+        if language not in self.LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(self.LANGUAGES)}, not {language!r}")
+        if unit not in self.UNITS:
+            raise ValueError(f"unit must be one of {', '.join(self.UNITS)}, not {unit!r}")
         self.ngram_size = ngram_size
         self.max_penalty = float(max_penalty)
+        self.language = language
+        self.unit = unit
+        if unit == "tokens":
+            self.columns = ("completion_ids",)
 
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
-        """Count each completion's distinct and total n-grams."""
+        """Count each completion's distinct and total n-grams; details say how the text was split."""
+        if self.unit == "tokens":
+            sequences = [(ids, "tokens") for ids in _token_ids(columns.get("completion_ids"))]
+        else:
+            sequences = [split_units(text, self.language) for text in completion_texts(completions)]
         scores = []
-        for text in completion_texts(completions):
-            words = text.lower().split()
-            if len(words) < self.ngram_size:
-                scores.append(Score(0.0, details={"words": len(words)}))
+        for units, split in sequences:
+            if len(units) < self.ngram_size:
+                scores.append(Score(0.0, details={"units": len(units), "split": split}))
                 continue
-            ngrams = [tuple(words[i : i + self.ngram_size]) for i in range(len(words) - self.ngram_size + 1)]
+            ngrams = [tuple(units[i : i + self.ngram_size]) for i in range(len(units) - self.ngram_size + 1)]
             unique = len(set(ngrams))
             value = (1.0 - unique / len(ngrams)) * self.max_penalty
-            scores.append(Score(value + 0.0, details={"ngrams": len(ngrams), "unique_ngrams": unique}))
+            scores.append(Score(value + 0.0, details={"ngrams": len(ngrams), "unique_ngrams": unique, "split": split}))
         return scores
+
+
+#: Characters of scripts written without spaces: CJK punctuation, kana, CJK ideographs, full-width forms.
+CJK_CHARS = (
+    "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
+)
+#: One CJK character, or a run of other characters up to whitespace or a CJK character.
+UNITS_RE = re.compile(f"[{CJK_CHARS}]|[^\\s{CJK_CHARS}]+")
+
+
+def split_units(text: str, language: str = "auto") -> tuple[list[str], str]:
+    """Split a lower-cased text into the units ``math-repetition`` counts n-grams of, and say how it was split.
+
+    Example:
+        >>> split_units("所以 x = 5")
+        (['所', '以', 'x', '=', '5'], 'characters')
+        >>> split_units("So x = 5")
+        (['so', 'x', '=', '5'], 'words')
+
+    """
+    text = text.lower()
+    if language == "en":
+        return text.split(), "words"
+    if language == "zh":
+        try:
+            import jieba
+        except ImportError:
+            pass
+        else:
+            return [word for word in jieba.cut(text) if word.strip()], "jieba"
+    units = UNITS_RE.findall(text)
+    cjk = re.search(f"[{CJK_CHARS}]", text) is not None
+    return units, "characters" if cjk else "words"
+
+
+def _token_ids(completion_ids: Sequence[Any] | None) -> list[list[Any]]:
+    """Each row's token ids as a list (TRL passes lists; arrays and tensors give theirs with ``tolist``)."""
+    if completion_ids is None:
+        raise RewardlabError("unit='tokens' needs the completion_ids column")
+    rows = []
+    for index, ids in enumerate(completion_ids):
+        ids = ids.tolist() if hasattr(ids, "tolist") else ids
+        if not isinstance(ids, (list, tuple)):
+            raise RowError(index, "completion_ids", f"expected a list of token ids, got {type(ids).__name__}")
+        rows.append(list(ids))
+    return rows
 
 
 @register("math-steps")
@@ -475,7 +627,8 @@ class Overlong(Reward):
 
     Args:
         max_length: Length at which the punishment reaches −1.
-        cache: Width of the linear zone before ``max_length``.
+        cache: Width of the linear zone before ``max_length``; 0 makes it a hard cut at ``max_length`` (as TRL's
+            ``soft_punish_cache=0``).
         unit: "auto" (tokens when ``completion_ids`` are passed, else characters), "tokens" or "chars".
 
     Example:
@@ -486,7 +639,8 @@ class Overlong(Reward):
 
     def __init__(self, max_length: int = 20480, cache: int = 4096, unit: str = "auto") -> None:
         _positive("max_length", max_length)
-        _positive("cache", cache)
+        if cache != 0:
+            _positive("cache", cache)
         if cache > max_length:
             raise ValueError(f"cache ({cache}) must not exceed max_length ({max_length})")
         self.max_length = max_length
@@ -518,7 +672,7 @@ class MathPreset(WeightedSum):
 
     Args:
         timeout: Seconds for one parse and verify, as in ``math-accuracy``.
-        think_prefilled: The chat template ends the prompt with ``<think>\n``; passed to ``math-format``.
+        think_prefilled: The chat template ends the prompt with ``<think>\n``; passed to every part.
 
     Example:
         >>> reward = MathPreset()
@@ -530,7 +684,8 @@ class MathPreset(WeightedSum):
     columns = ("solution",)
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT, think_prefilled: bool = False) -> None:
-        super().__init__([MathAccuracy(timeout), MathFormat(think_prefilled), MathTags()], [1.0, 1.0, 1.0])
+        parts = [MathAccuracy(timeout, think_prefilled), MathFormat(think_prefilled), MathTags(think_prefilled)]
+        super().__init__(parts, [1.0, 1.0, 1.0])
         self.name = type(self).name
         self.timeout = self.rewards[0].timeout
         self.think_prefilled = self.rewards[1].think_prefilled

@@ -1,0 +1,191 @@
+r"""The math-verify worker: run as ``python -m rewardlab._verify_worker FD``, it parses and verifies under a timer.
+
+It is started by :mod:`rewardlab._verify` as a fresh interpreter that imports only this module and math-verify, never
+the caller's ``__main__`` (multiprocessing's spawn and forkserver re-run the user's script in each child, which
+re-runs a training script that has no ``if __name__ == "__main__":`` guard). It talks over one socket, inherited as
+file descriptor ``FD``, with :class:`multiprocessing.connection.Connection` messages: it sends ``("ready",)`` (or
+``("fatal", message)``), then for each ``(timeout, tasks)`` it receives, one result per task, in order.
+
+How golds and answers are read (math-verify extraction, LaTeX first, then plain expressions):
+
+- A gold with math delimiters (``$…$``, ``\(…\)``, ``\[…\]``, ``\boxed{}``) is read by LaTeX extraction.
+- A bare gold, as MATH and GSM-style datasets store them (``2^{10}``, ``\frac{\sqrt{2}}{2}``, ``[1,2)``, ``23``),
+  is read whole as LaTeX; math-verify's default would read a number out of it (``2^{10}`` as 2).
+- A gold that is prose (words, not math) gives a value only when it holds exactly one number; otherwise none.
+- An answer is read by open-r1's LaTeX extraction (``\boxed{}`` first, then LaTeX after an anchor such as
+  ``<answer>`` or "answer:"), then by plain-expression extraction after such an anchor, or of the whole answer
+  when the answer is nothing but a plain expression (``<answer>23</answer>``, ``23.0``, ``1/2``).
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import signal
+import sys
+from typing import Any
+
+#: Longest text kept of each parsed expression in a verdict's details.
+SHOWN_CHARS = 200
+#: Parsed golds a worker remembers.
+GOLD_MEMORY = 4096
+
+#: Math delimiters math-verify's LaTeX extraction looks for (an escaped ``\$`` is a dollar sign, not a delimiter).
+DELIMITED_RE = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed")
+#: LaTeX commands and the text arguments that hold words (units, labels), removed before looking for prose.
+LATEX_WORDS_RE = re.compile(r"\\(?:text\w*|mathrm|mbox|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+")
+#: A word of prose: two words of two or more letters, or one of four or more.
+WORD_RE = re.compile(r"[A-Za-z]{2,}")
+NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+#: An answer that is nothing but a plain expression: digits, separators and arithmetic operators.
+PLAIN_RE = re.compile(r"[-+(]*\d[\d\s.,+\-*/×÷^()%]*")
+#: A space between digit groups of a number (``1 234``), which LaTeX would read as a product.
+THOUSANDS_SPACE_RE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+ANSWER_TAGS_RE = re.compile(r"\A\s*<answer>(.*)</answer>\s*\Z", re.DOTALL)
+UNICODE_MATH = str.maketrans({"\u2212": "-", "\u00a0": " "})
+
+
+def is_prose(text: str) -> bool:
+    r"""Whether ``text`` reads as words rather than math once LaTeX commands and ``\text{}`` are set aside.
+
+    Example:
+        >>> is_prose("just words"), is_prose("\\frac{\\pi}{2}"), is_prose("12 \\text{ apples}"), is_prose("xy")
+        (True, False, False, False)
+
+    """
+    words = WORD_RE.findall(LATEX_WORDS_RE.sub(" ", text))
+    return len(words) >= 2 or any(len(word) >= 4 for word in words)
+
+
+def is_plain(text: str) -> bool:
+    """Whether ``text`` is nothing but a plain expression (``-5``, ``1/2``, ``23.0``, ``1,234``)."""
+    return PLAIN_RE.fullmatch(text.strip()) is not None
+
+
+class Worker:
+    """The worker process's state: math-verify, its extraction configs and the golds it has parsed."""
+
+    def __init__(self) -> None:
+        import logging
+
+        import math_verify
+        from latex2sympy2_extended import NormalizationConfig
+        from math_verify import ExprExtractionConfig, LatexExtractionConfig
+
+        # Timeouts are ours; math-verify's "timeout is disabled" and per-parse warnings would only be noise.
+        logging.getLogger("math_verify").setLevel(logging.ERROR)
+        self._parse = math_verify.parse
+        self.verify = math_verify.verify
+        self.latex = [LatexExtractionConfig()]
+        self.expr = [ExprExtractionConfig()]
+        self.anchored_expr = [ExprExtractionConfig(try_extract_without_anchor=False)]
+        # open-r1's answer extraction: well-formed LaTeX only, \boxed{} first, nothing without an anchor.
+        self.answer_latex = [
+            LatexExtractionConfig(
+                normalization_config=NormalizationConfig(
+                    nits=False, malformed_operators=False, basic_latex=True, boxed="all", units=True
+                ),
+                boxed_match_priority=0,
+                try_extract_without_anchor=False,
+            )
+        ]
+        self.golds: collections.OrderedDict[str, list[Any]] = collections.OrderedDict()
+
+    def parse(self, text: str, config: list[Any]) -> list[Any]:
+        """math-verify's parse of ``text``, kept only when it holds a math value (not just the matched string)."""
+        parsed = self._parse(text, extraction_config=config, extraction_mode="first_match", parsing_timeout=None)
+        return parsed if parsed and not isinstance(parsed[0], str) else []
+
+    def gold(self, text: str) -> list[Any]:
+        """Parse a gold solution (cached): delimited LaTeX, bare LaTeX read whole, or prose holding one number."""
+        if text in self.golds:
+            self.golds.move_to_end(text)
+            return self.golds[text]
+        parsed = self._read_gold(text.translate(UNICODE_MATH).strip())
+        self.golds[text] = parsed
+        if len(self.golds) > GOLD_MEMORY:
+            self.golds.popitem(last=False)
+        return parsed
+
+    def _read_gold(self, text: str) -> list[Any]:
+        if DELIMITED_RE.search(text):
+            return self.parse(text, self.latex)
+        if is_prose(text):
+            return self.parse(text, self.expr) if len(NUMBER_RE.findall(text)) == 1 else []
+        bare = THOUSANDS_SPACE_RE.sub("", " ".join(text.split()))
+        return self.parse(f"${bare}$", self.latex) or (self.parse(bare, self.expr) if is_plain(bare) else [])
+
+    def answer(self, text: str) -> list[Any]:
+        """Parse an answer region: LaTeX as open-r1 does, then a plain expression after an anchor or alone."""
+        text = text.translate(UNICODE_MATH)
+        parsed = self.parse(text, self.answer_latex) or self.parse(text, self.anchored_expr)
+        if parsed:
+            return parsed
+        block = ANSWER_TAGS_RE.match(text)
+        inner = block.group(1) if block else text
+        return self.parse(inner.strip(), self.expr) if is_plain(inner) else []
+
+    def run(self, kind: str, *args: str) -> tuple[Any, ...]:
+        """Run one task: ``("gold", text)`` or ``("answer", gold, answer_text)``."""
+        if kind == "gold":
+            return ("ok", shown(self.gold(args[0])))
+        answer = self.answer(args[1])
+        correct = bool(self.verify(self.gold(args[0]), answer, timeout_seconds=None))
+        return ("ok", correct, shown(answer))
+
+
+def shown(parsed: list[Any]) -> list[str]:
+    """Parsed expressions as text for a verdict's details."""
+    return [str(item)[:SHOWN_CHARS] for item in parsed]
+
+
+class OutOfTime(BaseException):
+    """Raised by the worker's timer; a BaseException so math-verify's ``except Exception`` lets it through."""
+
+
+def _out_of_time(signum: int, frame: Any) -> None:
+    raise OutOfTime
+
+
+def timed(worker: Worker, task: tuple[str, ...], timeout: float) -> tuple[Any, ...]:
+    """Run one task under a ``timeout``-second timer: ``("timeout",)`` when slow, ``("error", …)`` when it fails."""
+    try:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            return worker.run(*task)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except OutOfTime:
+        return ("timeout",)
+    except Exception as error:  # math-verify catches its own; anything else is reported for this task only
+        return ("error", f"{type(error).__name__}: {str(error)[:SHOWN_CHARS]}")
+
+
+def serve(conn: Any) -> None:
+    """Worker main loop: for each ``(timeout, tasks)`` received, send one result per task, in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it then kills us
+    try:
+        worker = Worker()
+    except BaseException as error:  # any failure to start is reported, then the worker exits
+        conn.send(("fatal", f"{type(error).__name__}: {error}"))
+        return
+    signal.signal(signal.SIGALRM, _out_of_time)
+    conn.send(("ready",))
+    while True:
+        try:
+            timeout, tasks = conn.recv()
+        except (EOFError, OSError):
+            return
+        for task in tasks:
+            conn.send(timed(worker, task, timeout))
+
+
+def main(argv: list[str]) -> None:
+    """Serve on the socket whose file descriptor is ``argv[0]``."""
+    from multiprocessing.connection import Connection
+
+    serve(Connection(int(argv[0])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
