@@ -4,6 +4,7 @@ import json
 import math
 import pickle
 import re
+import sys
 
 import pytest
 
@@ -79,6 +80,7 @@ TAGS_CASES = [
     pytest.param("<think>\nx\n</think>\n<think>\ny\n</think>\n<answer>\n1\n</answer>", {}, 0.5, id="think-twice"),
     pytest.param("<think>x</think><answer>1</answer>", {}, 0.0, id="tags-without-newlines"),
     pytest.param("x\n</think>\n<answer>\n1\n</answer>", {}, 0.75, id="prefilled-think-is-not-counted"),
+    pytest.param("x\n</think>\n<answer>\n1\n</answer>", {"think_prefilled": True}, 1.0, id="prefilled-think-counted"),
 ]
 
 
@@ -126,12 +128,24 @@ ACCURACY_CASES = [
     pytest.param("<answer>\n\\boxed{(1,2)}\n</answer>", "$1 < x < 2$", 1.0, id="interval-answer-to-relation-gold"),
     pytest.param("<answer>\n$1 < x < 2$\n</answer>", "$(1,2)$", 0.0, id="gold-first-verify-is-not-symmetric"),
     pytest.param("<answer>\n\\boxed{13}\n</answer>", "12", 0.0, id="wrong"),
-    pytest.param("<think>\nx\n</think>\n<answer>\n12\n</answer>", "12", 0.0, id="bare-number-is-no-latex-answer"),
+    pytest.param("<think>\nx\n</think>\n<answer>\n12\n</answer>", "12", 1.0, id="plain-number-in-answer-block"),
+    pytest.param("<answer>12</answer>", "12", 1.0, id="plain-number-in-answer-block-without-newlines"),
+    pytest.param("<answer>\n-5\n</answer>", "-5", 1.0, id="plain-negative-number"),
+    pytest.param("<answer>\n1/2\n</answer>", "$\\frac{1}{2}$", 1.0, id="plain-fraction-to-latex-gold"),
+    pytest.param("23.0", "23", 1.0, id="plain-decimal-alone"),
+    pytest.param("<think>\nx\n</think>\nThe answer is 12.", "12", 1.0, id="plain-number-after-answer-anchor"),
+    pytest.param("<answer>\nI don't know\n</answer>", "12", 0.0, id="words-are-no-answer"),
+    pytest.param("I computed 12 apples and stopped.", "12", 0.0, id="number-in-prose-without-anchor-is-no-answer"),
+    pytest.param("<answer>\n2\n</answer>", "2^{10}", 0.0, id="bare-latex-gold-is-not-read-as-its-first-number"),
+    pytest.param("<answer>\n1024\n</answer>", "2^{10}", 1.0, id="bare-latex-gold-power"),
+    pytest.param("<answer>\n-5\n</answer>", "\u22125", 1.0, id="gold-with-unicode-minus"),
     pytest.param("<think>\nit is \\boxed{12}\n</think>\n<answer>\nunsure\n</answer>", "12", 0.0, id="only-in-think"),
     pytest.param("<think>\nit is \\boxed{12}", "12", 0.0, id="unclosed-think"),
     pytest.param("<answer>\\boxed{13}</answer><answer>\\boxed{12}</answer>", "12", 0.0, id="first-block-counts"),
     pytest.param("", "12", 0.0, id="empty-completion"),
     pytest.param(GOOD, "no number here", None, id="unparseable-gold"),
+    pytest.param(GOOD, "just words with 2 and 3", None, id="prose-gold-with-two-numbers"),
+    pytest.param(GOOD, "12 apples", 1.0, id="prose-gold-with-one-number"),
     pytest.param(GOOD, "", None, id="empty-gold"),
     pytest.param(GOOD, None, None, id="missing-gold"),
 ]
@@ -150,6 +164,12 @@ def test_math_accuracy_details_show_what_was_parsed():
         "gold_parsed": ["12", "\\frac{24}{2}"],
     }
     assert result.components == {"timed_out": 0.0}
+
+
+def test_math_accuracy_says_why_a_gold_gives_no_verdict():
+    [unreadable, missing] = score("math-accuracy", [GOOD, GOOD], solution=["just words", None])
+    assert (unreadable.value, unreadable.details["error"]) == (None, "the gold solution cannot be read as math")
+    assert (missing.value, missing.details["error"]) == (None, "no gold solution")
 
 
 def test_math_accuracy_details_keep_the_end_of_a_long_answer_text():
@@ -191,6 +211,43 @@ def test_math_format_rejects_a_flag_that_is_not_a_boolean():
 def test_math_accuracy_rejects_a_bad_timeout(timeout):
     with pytest.raises(ConfigError, match="timeout"):
         rewardlab.get("math-accuracy", timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------------------ think_prefilled
+
+CUT_OFF = "Let me compute 3 * 4. That is \\boxed{12}, so"  # Qwen3 pre-filled <think>; cut off before </think>
+CLOSED = "3 * 4 = 12\n</think>\n<answer>\n12\n</answer>"
+
+
+@pytest.mark.parametrize("name", ["math-accuracy", "math-cosine", "math-length"])
+def test_a_completion_cut_off_in_prefilled_thinking_has_no_answer(name):
+    [result] = score(name, [CUT_OFF], solution=["12"], params={"think_prefilled": True})
+    assert result.components["correct" if name != "math-accuracy" else "timed_out"] == 0.0
+    assert result.details["answer_text"] == ""
+    assert result.details["answer_parsed"] == []
+
+
+def test_without_think_prefilled_the_same_completion_is_read_whole():
+    assert values("math-accuracy", [CUT_OFF], solution=["12"]) == [1.0]
+
+
+@pytest.mark.parametrize("name", ["math-accuracy", "math-cosine"])
+def test_a_prefilled_completion_that_closes_its_thinking_is_scored(name):
+    [result] = score(name, [CLOSED], solution=["12"], params={"think_prefilled": True})
+    assert result.value > 0
+
+
+def test_math_preset_scores_a_cut_off_prefilled_completion_zero():
+    [result] = score("math", [CUT_OFF], solution=["12"], params={"think_prefilled": True})
+    assert (result.components["math-accuracy"], result.components["math-format"]) == (0.0, 0.0)
+    assert result.value == 0.25  # only the pre-filled <think> tag
+    assert score("math", [CLOSED], solution=["12"], params={"think_prefilled": True})[0].value == 3.0
+
+
+@pytest.mark.parametrize("name", ["math-accuracy", "math-cosine", "math-length", "math-tags", "think-format"])
+def test_think_prefilled_must_be_a_boolean(name):
+    with pytest.raises(ConfigError, match="think_prefilled must be true or false"):
+        rewardlab.get(name, think_prefilled="yes")
 
 
 # ------------------------------------------------------------------------------------------------ math-cosine
@@ -372,9 +429,82 @@ def test_math_repetition(completion, params, expected):
     assert values("math-repetition", [completion], params=params) == [pytest.approx(expected)]
 
 
+CJK_REPETITION_CASES = [
+    pytest.param("答案是五。答案是五。答案是五。", {}, -8 / 13, "characters", id="chinese-repeated-sentence"),
+    pytest.param("我们先计算三乘四得到十二然后检查", {}, 0.0, "characters", id="chinese-no-repeat"),
+    pytest.param("答えは五です。答えは五です。", {}, -5 / 12, "characters", id="japanese-repeated-sentence"),
+    pytest.param("所以 x = 5 所以 x = 5", {}, -3 / 8, "characters", id="mixed-chinese-and-math"),
+    pytest.param("答案是五。答案是五。答案是五。", {"language": "en"}, 0.0, "words", id="forced-en-sees-one-word"),
+    pytest.param("答案是五。答案是五。答案是五。", {"language": "ja"}, -8 / 13, "characters", id="forced-ja"),
+]
+
+
+@pytest.mark.parametrize(("completion", "params", "expected", "split"), CJK_REPETITION_CASES)
+def test_math_repetition_counts_characters_of_chinese_and_japanese(completion, params, expected, split):
+    [result] = score("math-repetition", [completion], params=params)
+    assert result.value == pytest.approx(expected)
+    assert result.details["split"] == split
+
+
+def test_math_repetition_on_chinese_where_open_r1_splits_on_whitespace_only():
+    text = "我们计算一下。我们计算一下。我们计算一下。我们计算一下。"
+    assert len(text.split()) < 3  # the peer's bug: one "word", so never penalised
+    assert values("math-repetition", [text]) == [pytest.approx(-19 / 26)]
+
+
+def test_math_repetition_language_zh_uses_jieba_when_installed(monkeypatch):
+    class FakeJieba:
+        @staticmethod
+        def cut(text):
+            return [text[i : i + 2] for i in range(0, len(text), 2)]
+
+    monkeypatch.setitem(sys.modules, "jieba", FakeJieba)
+    [result] = score("math-repetition", ["这个这个这个这个这个"], params={"ngram_size": 2, "language": "zh"})
+    assert result.value == pytest.approx(-0.75)  # open-r1's own zh case: 这个 × 5 → 4 bigrams, 1 distinct
+    assert result.details["split"] == "jieba"
+
+
+def test_math_repetition_language_zh_without_jieba_counts_characters(monkeypatch):
+    monkeypatch.setitem(sys.modules, "jieba", None)  # import jieba then raises ImportError
+    [result] = score("math-repetition", ["这个这个这个这个这个"], params={"ngram_size": 2, "language": "zh"})
+    assert result.value == pytest.approx(-7 / 9)
+    assert result.details["split"] == "characters"
+
+
+TOKEN_REPETITION_CASES = [  # TRL's get_repetition_penalty_reward cases
+    pytest.param([1, 2, 3, 4], 2, -1.0, 0.0, id="no-repetition"),
+    pytest.param([5, 5, 5, 5, 5], 2, -1.0, -0.75, id="full-repetition"),
+    pytest.param([1, 2, 1, 2, 1, 2], 2, -1.0, -0.6, id="partial-repetition"),
+    pytest.param([1, 2], 3, -1.0, 0.0, id="shorter-than-n"),
+    pytest.param([1, 2, 3], 3, -1.0, 0.0, id="exactly-n"),
+    pytest.param([], 3, -1.0, 0.0, id="empty"),
+    pytest.param([5, 5, 5, 5, 5], 2, -0.5, -0.375, id="max-penalty-scales"),
+    pytest.param([1, 2, 3, 1, 2, 3], 2, -1.0, -0.4, id="bigrams"),
+    pytest.param([1, 2, 3, 1, 2, 3], 3, -1.0, -0.25, id="trigrams"),
+]
+
+
+@pytest.mark.parametrize(("ids", "n", "max_penalty", "expected"), TOKEN_REPETITION_CASES)
+def test_math_repetition_over_token_ids(ids, n, max_penalty, expected):
+    reward = rewardlab.get("math-repetition", ngram_size=n, max_penalty=max_penalty, unit="tokens")
+    assert reward(completions=["5 5 5 5 5"], completion_ids=[ids]) == [pytest.approx(expected)]
+
+
+def test_math_repetition_token_mode_needs_token_ids():
+    reward = rewardlab.get("math-repetition", unit="tokens")
+    assert reward.columns == ("completion_ids",)
+    with pytest.raises(RewardlabError, match="completion_ids"):
+        reward(completions=["x"])
+    with pytest.raises(RowError) as error:
+        reward(completions=["x", "y"], completion_ids=[[1], "1 2 3"])
+    assert (error.value.index, error.value.field) == (1, "completion_ids")
+
+
 @pytest.mark.parametrize(
     "params",
     [
+        pytest.param({"language": "fr"}, id="unknown-language"),
+        pytest.param({"unit": "chars"}, id="unknown-unit"),
         pytest.param({"ngram_size": 0}, id="n-zero"),
         pytest.param({"ngram_size": 2.5}, id="n-not-integer"),
         pytest.param({"max_penalty": 0.5}, id="positive-penalty"),
@@ -383,6 +513,36 @@ def test_math_repetition(completion, params, expected):
 def test_math_repetition_rejects_bad_parameters(params):
     with pytest.raises(ConfigError):
         rewardlab.get("math-repetition", **params)
+
+
+# ------------------------------------------------------------------------------------------------ think-format
+
+THINK_FORMAT_CASES = [  # TRL's think_format_reward cases, then ours
+    pytest.param("<think>This is my reasoning.</think>This is my answer.", {}, 1.0, id="one-line"),
+    pytest.param("<think>\nThis is my reasoning.\n</think>\nThis is my answer.", {}, 1.0, id="multiline"),
+    pytest.param("<think>\nThis is <some tag> my reasoning.</think>\nAnswer.", {}, 1.0, id="other-tags-inside"),
+    pytest.param("<think></think>\nThis is my answer.", {}, 1.0, id="empty-reasoning"),
+    pytest.param("<think>\nThis is my reasoning.\nThis is my answer.", {}, 0.0, id="no-closing-tag"),
+    pytest.param("This is my reasoning. This is my answer.", {}, 0.0, id="no-tags"),
+    pytest.param("This is my reasoning.</think>\nThis is my answer.", {}, 0.0, id="no-opening-tag"),
+    pytest.param("This<think>is my reasoning.</think>\nThis is my answer.", {}, 0.0, id="think-in-the-middle"),
+    pytest.param("<think>This is<think>my reasoning.</think></think>Answer.", {}, 0.0, id="nested"),
+    pytest.param("<think>This is</think>\nmy\n<think>reasoning.</think>\nAnswer.", {}, 0.0, id="two-blocks"),
+    pytest.param("<think>a</think>b</think>c", {}, 0.0, id="second-closing-tag"),
+    pytest.param("My reasoning.\n</think>\nMy answer.", {"think_prefilled": True}, 1.0, id="prefilled"),
+    pytest.param("My reasoning, cut off", {"think_prefilled": True}, 0.0, id="prefilled-never-closed"),
+    pytest.param([{"role": "assistant", "content": "<think>x</think>y"}], {}, 1.0, id="chat-message"),
+]
+
+
+@pytest.mark.parametrize(("completion", "params", "expected"), THINK_FORMAT_CASES)
+def test_think_format(completion, params, expected):
+    assert values("think-format", [completion], params=params) == [expected]
+
+
+def test_think_format_details_say_what_is_wrong():
+    [result] = score("think-format", ["<think>a</think>b</think>"])
+    assert result.details == {"problem": "</think> occurs 2 times"}
 
 
 # ------------------------------------------------------------------------------------------------ math-steps
@@ -437,6 +597,11 @@ def test_overlong_defaults_are_dapo_s():
     assert reward(completions=["x"], completion_ids=[[1] * 18432]) == [-0.5]
 
 
+def test_overlong_cache_zero_is_a_hard_cut_as_trl_allows():
+    reward = rewardlab.get("overlong", max_length=10, cache=0)
+    assert reward(completions=["x"] * 3, completion_ids=[[1] * 9, [1] * 10, [1] * 11]) == [0.0, 0.0, -1.0]
+
+
 def test_overlong_unit_chars_ignores_token_ids():
     reward = rewardlab.get("overlong", max_length=10, cache=4, unit="chars")
     assert reward(completions=["x"], completion_ids=[[1] * 100]) == [0.0]
@@ -452,7 +617,7 @@ def test_overlong_rejects_a_row_without_token_ids():
     "params",
     [
         pytest.param({"max_length": 0}, id="max-length-zero"),
-        pytest.param({"cache": 0}, id="cache-zero"),
+        pytest.param({"cache": -1}, id="cache-negative"),
         pytest.param({"max_length": 10, "cache": 11}, id="cache-longer-than-max"),
         pytest.param({"unit": "bytes"}, id="unknown-unit"),
     ],
@@ -498,9 +663,10 @@ def test_math_preset_is_named_math_and_passes_its_parameters_on():
     assert reward.__name__ == "math"
     assert reward.settings() == {"timeout": 2.0, "think_prefilled": True}
     assert [r.name for r in reward.rewards] == ["math-accuracy", "math-format", "math-tags"]
-    assert reward.rewards[0].timeout == 2.0 and reward.rewards[1].think_prefilled
+    assert reward.rewards[0].timeout == 2.0
+    assert all(part.think_prefilled for part in reward.rewards)
     clone = pickle.loads(pickle.dumps(reward))
-    assert clone(completions=["x\n</think>\n<answer>\n$12$\n</answer>"], solution=["12"]) == [2.75]
+    assert clone(completions=["x\n</think>\n<answer>\n$12$\n</answer>"], solution=["12"]) == [3.0]
 
 
 def test_math_preset_logs_each_component_mean():
@@ -509,6 +675,11 @@ def test_math_preset_logs_each_component_mean():
     reward(completions=[GOOD, "no idea"], solution=["12", "12"], log_metric=logged.__setitem__)
     assert logged["math/math-accuracy"] == 0.5
     assert logged["math/math-format"] == 0.5
+
+
+def test_config_error_is_also_a_value_error_as_the_peers_raise():
+    with pytest.raises(ValueError, match="max_penalty"):
+        rewardlab.get("math-repetition", max_penalty=1.5)
 
 
 def test_build_combines_math_rewards_with_weights():
@@ -525,7 +696,7 @@ EXPECTED_BY_KIND = {  # kind: (math-accuracy, math-format, math-tags)
     "missing_tags": (1.0, 0.0, 0.0),
     "text_after_answer": (1.0, 0.0, 1.0),
     "answer_in_think": (0.0, 1.0, 1.0),
-    "bare_number": (0.0, 1.0, 1.0),
+    "bare_number": (1.0, 1.0, 1.0),
     "truncated": (0.0, 0.0, 0.25),
     "numbered_steps": (1.0, 1.0, 1.0),
     "repetitive": (0.0, 1.0, 1.0),
