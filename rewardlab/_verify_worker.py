@@ -13,8 +13,10 @@ How golds and answers are read (math-verify extraction, LaTeX first, then plain 
   is read whole as LaTeX; math-verify's default would read a number out of it (``2^{10}`` as 2).
 - A gold that is prose (words, not math) gives a value only when it holds exactly one number; otherwise none.
 - An answer is read by open-r1's LaTeX extraction (``\boxed{}`` first, then LaTeX after an anchor such as
-  ``<answer>`` or "answer:"), then by plain-expression extraction after such an anchor, or of the whole answer
-  when the answer is nothing but a plain expression (``<answer>23</answer>``, ``23.0``, ``1/2``).
+  ``<answer>`` or "answer:"); else an answer that is all math (the ``<answer>`` block's content, or the whole
+  answer text: ``<answer>23</answer>``, ``23.0``, ``1/2``, ``2^{10}``) is read whole, as a bare gold is; else
+  a plain expression is read after an anchor ("The answer is 23."). A number in prose without an anchor is no
+  answer.
 """
 
 from __future__ import annotations
@@ -32,17 +34,18 @@ GOLD_MEMORY = 4096
 
 #: Math delimiters math-verify's LaTeX extraction looks for (an escaped ``\$`` is a dollar sign, not a delimiter).
 DELIMITED_RE = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed")
-#: LaTeX commands and the text arguments that hold words (units, labels), removed before looking for prose.
-LATEX_WORDS_RE = re.compile(r"\\(?:text\w*|mathrm|mbox|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+")
+#: LaTeX commands and the arguments that hold words (units, labels, environment names), set aside to look for prose.
+LATEX_WORDS_RE = re.compile(r"\\(?:text\w*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")
 #: A word of prose: two words of two or more letters, or one of four or more.
 WORD_RE = re.compile(r"[A-Za-z]{2,}")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-#: An answer that is nothing but a plain expression: digits, separators and arithmetic operators.
+#: A text that is nothing but a plain expression: digits, separators and arithmetic operators.
 PLAIN_RE = re.compile(r"[-+(]*\d[\d\s.,+\-*/×÷^()%]*")
 #: A space between digit groups of a number (``1 234``), which LaTeX would read as a product.
 THOUSANDS_SPACE_RE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
 ANSWER_TAGS_RE = re.compile(r"\A\s*<answer>(.*)</answer>\s*\Z", re.DOTALL)
-UNICODE_MATH = str.maketrans({"\u2212": "-", "\u00a0": " "})
+#: Unicode minus, no-break space and full-width digits (Chinese and Japanese text) as math-verify reads them.
+UNICODE_MATH = str.maketrans({"\u2212": "-", "\u00a0": " ", **{chr(0xFF10 + d): str(d) for d in range(10)}})
 
 
 def is_prose(text: str) -> bool:
@@ -112,18 +115,24 @@ class Worker:
             return self.parse(text, self.latex)
         if is_prose(text):
             return self.parse(text, self.expr) if len(NUMBER_RE.findall(text)) == 1 else []
+        return self.read_whole(text)
+
+    def read_whole(self, text: str) -> list[Any]:
+        """Read a text that is all math as one bare-LaTeX expression, else as one plain expression."""
         bare = THOUSANDS_SPACE_RE.sub("", " ".join(text.split()))
         return self.parse(f"${bare}$", self.latex) or (self.parse(bare, self.expr) if is_plain(bare) else [])
 
     def answer(self, text: str) -> list[Any]:
-        """Parse an answer region: LaTeX as open-r1 does, then a plain expression after an anchor or alone."""
+        """Parse an answer region: LaTeX as open-r1 does, else all-math answer text whole, else after an anchor."""
         text = text.translate(UNICODE_MATH)
-        parsed = self.parse(text, self.answer_latex) or self.parse(text, self.anchored_expr)
+        parsed = self.parse(text, self.answer_latex)
         if parsed:
             return parsed
         block = ANSWER_TAGS_RE.match(text)
-        inner = block.group(1) if block else text
-        return self.parse(inner.strip(), self.expr) if is_plain(inner) else []
+        inner = (block.group(1) if block else text).strip()
+        if inner and not is_prose(inner):
+            return self.read_whole(inner)
+        return self.parse(text, self.anchored_expr)
 
     def run(self, kind: str, *args: str) -> tuple[Any, ...]:
         """Run one task: ``("gold", text)`` or ``("answer", gold, answer_text)``."""

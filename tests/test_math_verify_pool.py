@@ -81,8 +81,17 @@ def test_concurrent_callers_each_get_their_own_results():
     assert results == {n: [1.0, 0.0] * 5 for n in range(4)}
 
 
+def every_worker_ready(pool):
+    """Score until the pool has all its workers and each has said it is ready (replacements start in seconds)."""
+    deadline = time.monotonic() + 120
+    while not (len(pool.workers) == pool.size and all(w.ready for w in pool.workers)):
+        assert time.monotonic() < deadline, "the workers did not start"
+        rewardlab.get("math-accuracy")(completions=[f"\\boxed{{{n}}}" for n in range(8)], solution=["12"] * 8)
+
+
 def test_a_worker_stuck_where_no_signal_reaches_is_killed_and_replaced():
     pool = _verify._pool()
+    every_worker_ready(pool)
     stuck = [w.process.pid for w in pool.workers]
     assert stuck
     for pid in stuck:
@@ -103,6 +112,7 @@ def test_a_worker_stuck_where_no_signal_reaches_is_killed_and_replaced():
 
 def test_a_worker_that_dies_costs_only_its_row():
     pool = _verify._pool()
+    every_worker_ready(pool)
     reward = rewardlab.get("math-accuracy", timeout=30.0)
     box = {}
     thread = threading.Thread(target=lambda: box.update(scores=reward.score([""], [NESTED], solution=["12"])))
@@ -148,10 +158,11 @@ def run_script(code, env=None):
 def test_pool_starts_lazily_and_the_caller_never_imports_math_verify():
     done = run_script(
         """
-        import multiprocessing, sys
+        import sys
         import rewardlab
+        from rewardlab import _verify
         reward = rewardlab.get("math-accuracy")
-        assert not multiprocessing.active_children(), "a process started before the first score"
+        assert _verify._POOL is None, "the pool started before the first score"
         assert reward(completions=["\\\\boxed{12}"], solution=["12"]) == [1.0]
         heavy = {"math_verify", "sympy"} & set(sys.modules)
         assert not heavy, heavy
