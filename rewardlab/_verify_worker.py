@@ -93,6 +93,8 @@ class Worker:
             )
         ]
         self.golds: collections.OrderedDict[str, list[Any]] = collections.OrderedDict()
+        # Pay the parsers' first-use set-up now, not inside the first task's time limit.
+        self.verify(self._read_gold("\\frac{1}{2}"), self.answer("<answer>\n0.5\n</answer>"), timeout_seconds=None)
 
     def parse(self, text: str, config: list[Any]) -> list[Any]:
         """math-verify's parse of ``text``, kept only when it holds a math value (not just the matched string)."""
