@@ -1,10 +1,10 @@
 """math-accuracy against math-verify called in a plain loop (parse gold, parse answer, verify) on fixtures/math.jsonl.
 
-Both sides read the same answer text (rewardlab.math.answer_region) with the same extraction settings, and both are
-warmed up by one untimed pass (imports done, worker pool started, sympy's caches filled). In each timed run the golds
-are new to our gold caches (a run's golds carry its own number of trailing spaces), as in the first epoch of
-training; a last run shows golds already cached (later epochs). Rows are scored in GRPO-sized batches of 8 prompts
-× their completions.
+Both sides read the same answer text (rewardlab.math.answer_region) with the same reading rules (the parse of
+rewardlab._verify_worker, called directly in this process), and both are warmed up by one untimed pass (imports done,
+worker pool started, sympy's caches filled). In each timed run the golds are new to our gold caches (a run's golds
+carry its own number of trailing spaces), as in the first epoch of training; a last run shows golds already cached
+(later epochs). Rows are scored in GRPO-sized batches of 8 prompts × their completions.
 Target: ratio (plain loop time / ours) ≥ 1.
 
     python benchmarks/bench_math.py [--repeat 3] [--batch-prompts 8]
@@ -32,26 +32,15 @@ def batches(rows: list[dict], prompts_per_batch: int) -> list[list[dict]]:
     return [[r for r in rows if r["prompt_id"] in set(group)] for group in groups]
 
 
-def plain_loop(rows: list[dict]) -> list[float]:
-    from latex2sympy2_extended import NormalizationConfig
-    from math_verify import LatexExtractionConfig, parse, verify
-
+def plain_loop(reader, rows: list[dict]) -> list[float]:
+    """Parse each gold and answer with math-verify under ``reader``'s rules (no pool, timer or gold cache), verify."""
     from rewardlab.math import answer_region
 
-    config = [
-        LatexExtractionConfig(
-            normalization_config=NormalizationConfig(
-                nits=False, malformed_operators=False, basic_latex=True, boxed="all", units=True
-            ),
-            boxed_match_priority=0,
-            try_extract_without_anchor=False,
-        )
-    ]
     values = []
     for row in rows:
-        gold = parse(row["solution"], extraction_mode="first_match")
-        answer = parse(answer_region(row["completion"]), extraction_config=config, extraction_mode="first_match")
-        values.append(float(verify(gold, answer)))
+        gold = reader._read_gold(row["solution"].strip())
+        answer = reader.answer(answer_region(row["completion"]))
+        values.append(float(reader.verify(gold, answer)))
     return values
 
 
@@ -77,17 +66,19 @@ def main() -> None:
     args = parser.parse_args()
 
     import rewardlab
+    from rewardlab._verify_worker import Worker
 
     rows = load_rows()
     reward = rewardlab.get("math-accuracy")
-    plain_loop(rows)
+    reader = Worker()
+    plain_loop(reader, rows)
     ours(reward, batches(rows, args.batch_prompts))
 
     loop_times, our_times = [], []
     for run in range(1, args.repeat + 1):
         run_rows = with_gold_suffix(rows, run)
         start = time.perf_counter()
-        expected = plain_loop(run_rows)
+        expected = plain_loop(reader, run_rows)
         loop_times.append(time.perf_counter() - start)
 
         batch_list = batches(run_rows, args.batch_prompts)
