@@ -94,7 +94,7 @@ class Worker:
         ]
         self.golds: collections.OrderedDict[str, list[Any]] = collections.OrderedDict()
         # Pay the parsers' first-use set-up now, not inside the first task's time limit.
-        self.verify(self._read_gold("\\frac{1}{2}"), self.answer("<answer>\n0.5\n</answer>"), timeout_seconds=None)
+        self.verify(self.read_gold("\\frac{1}{2}"), self.answer("<answer>\n0.5\n</answer>"), timeout_seconds=None)
 
     def parse(self, text: str, config: list[Any]) -> list[Any]:
         """math-verify's parse of ``text``, kept only when it holds a math value (not just the matched string)."""
@@ -106,13 +106,14 @@ class Worker:
         if text in self.golds:
             self.golds.move_to_end(text)
             return self.golds[text]
-        parsed = self._read_gold(text.translate(UNICODE_MATH).strip())
+        parsed = self.read_gold(text.translate(UNICODE_MATH).strip())
         self.golds[text] = parsed
         if len(self.golds) > GOLD_MEMORY:
             self.golds.popitem(last=False)
         return parsed
 
-    def _read_gold(self, text: str) -> list[Any]:
+    def read_gold(self, text: str) -> list[Any]:
+        """Parse one gold, uncached (see the module docstring for the three kinds of gold)."""
         if DELIMITED_RE.search(text):
             return self.parse(text, self.latex)
         if is_prose(text):
