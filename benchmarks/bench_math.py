@@ -38,7 +38,7 @@ def plain_loop(reader, rows: list[dict]) -> list[float]:
 
     values = []
     for row in rows:
-        gold = reader.read_gold(row["solution"].strip())
+        gold = reader.read_gold(row["solution"])
         answer = reader.answer(answer_region(row["completion"]))
         values.append(float(reader.verify(gold, answer)))
     return values

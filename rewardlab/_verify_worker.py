@@ -106,7 +106,7 @@ class Worker:
         if text in self.golds:
             self.golds.move_to_end(text)
             return self.golds[text]
-        parsed = self.read_gold(text.translate(UNICODE_MATH).strip())
+        parsed = self.read_gold(text)
         self.golds[text] = parsed
         if len(self.golds) > GOLD_MEMORY:
             self.golds.popitem(last=False)
@@ -114,6 +114,7 @@ class Worker:
 
     def read_gold(self, text: str) -> list[Any]:
         """Parse one gold, uncached (see the module docstring for the three kinds of gold)."""
+        text = text.translate(UNICODE_MATH).strip()
         if DELIMITED_RE.search(text):
             return self.parse(text, self.latex)
         if is_prose(text):
