@@ -36,7 +36,7 @@ GOLD_MEMORY = 4096
 DELIMITED_RE = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed")
 #: LaTeX commands and the arguments that hold words (units, labels, environment names), set aside to look for prose.
 LATEX_WORDS_RE = re.compile(r"\\(?:text\w*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")
-#: A word of prose: two words of two or more letters, or one of four or more.
+#: A word: two or more letters.
 WORD_RE = re.compile(r"[A-Za-z]{2,}")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 #: A text that is nothing but a plain expression: digits, separators and arithmetic operators.
@@ -51,13 +51,17 @@ UNICODE_MATH = str.maketrans({"\u2212": "-", "\u00a0": " ", **{chr(0xFF10 + d): 
 def is_prose(text: str) -> bool:
     r"""Whether ``text`` reads as words rather than math once LaTeX commands and ``\text{}`` are set aside.
 
+    Prose: two words of two or more letters, a word of four or more, or nothing but one word ("yes", which LaTeX
+    would read as the product y·e·s).
+
     Example:
-        >>> is_prose("just words"), is_prose("\\frac{\\pi}{2}"), is_prose("12 \\text{ apples}"), is_prose("xy")
-        (True, False, False, False)
+        >>> is_prose("just words"), is_prose("yes"), is_prose("2xy"), is_prose("\\pi"), is_prose("12 \\text{ cm}")
+        (True, True, False, False, False)
 
     """
-    words = WORD_RE.findall(LATEX_WORDS_RE.sub(" ", text))
-    return len(words) >= 2 or any(len(word) >= 4 for word in words)
+    rest = LATEX_WORDS_RE.sub(" ", text)
+    words = WORD_RE.findall(rest)
+    return len(words) >= 2 or any(len(word) >= 4 for word in words) or (bool(words) and words == rest.split())
 
 
 def is_plain(text: str) -> bool:

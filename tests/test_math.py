@@ -146,6 +146,8 @@ ACCURACY_CASES = [
     pytest.param(GOOD, "no number here", None, id="unparseable-gold"),
     pytest.param(GOOD, "just words with 2 and 3", None, id="prose-gold-with-two-numbers"),
     pytest.param(GOOD, "12 apples", 1.0, id="prose-gold-with-one-number"),
+    pytest.param("<answer>\nyes\n</answer>", "yes", None, id="one-word-gold-is-not-read-as-a-product-of-letters"),
+    pytest.param("<answer>\n\\pi\n</answer>", "\\pi", 1.0, id="bare-latex-constant-gold-and-answer"),
     pytest.param(GOOD, "", None, id="empty-gold"),
     pytest.param(GOOD, None, None, id="missing-gold"),
 ]
