@@ -217,7 +217,10 @@ class Pool:
             self._drop(worker)
         while pending or any(w.tasks for w in self.workers):
             while len(self.workers) < min(self.size, len(pending) + sum(bool(w.tasks) for w in self.workers)):
-                self.workers.append(_Process())
+                try:
+                    self.workers.append(_Process())
+                except OSError as error:  # no processes left, or the interpreter cannot be run
+                    raise RewardlabError(f"cannot start a math-verify worker process: {error}") from None
             for worker in [w for w in self.workers if w.ready and not w.tasks]:
                 if pending:
                     self._send(worker, pending, timeout, tasks)

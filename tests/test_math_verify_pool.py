@@ -13,6 +13,7 @@ import pytest
 
 import rewardlab
 from rewardlab import _verify
+from rewardlab.core import RewardlabError
 
 POWER_TOWER = "<answer>\n\\boxed{9^{9^{9^{9^{9}}}}}\n</answer>"
 NESTED = "<answer>\n\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}\n</answer>"
@@ -235,3 +236,9 @@ def test_without_math_verify_the_error_says_how_to_install_it(tmp_path):
 
 def test_pool_run_of_nothing_starts_nothing():
     assert _verify.Pool(size=1).run([], timeout=1.0) == []
+
+
+def test_a_worker_that_cannot_be_started_is_a_one_line_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with pytest.raises(RewardlabError, match="cannot start a math-verify worker process"):
+        _verify.Pool(size=1).run([("gold", "1")], timeout=1.0)
