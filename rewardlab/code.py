@@ -10,8 +10,10 @@ Tests come from the row, in any of three formats (each item's shape says which, 
 - ``tests``: assert statements, HumanEval/MBPP style — a list of strings, each one test, run in order after the
   program and the optional ``setup`` column (a string of code), in the program's namespace. ``assert EXPR ==
   LITERAL`` (the usual shape) is judged on the host: only EXPR runs in the sandbox, and its value is compared with
-  the literal by Python's ``==`` on plain data. Other tests run as statements, where a top-level ``a == b`` is
-  checked so that an object whose ``__eq__`` always answers True does not pass.
+  the literal by Python's ``==`` on plain data. Other tests run as statements, and every ``a == b`` or ``a != b``
+  inside an assert of the tests or of ``setup`` (HumanEval's ``check(candidate)`` too) is judged by the same rule
+  in the sandbox, so an object whose ``__eq__`` always answers True does not pass. Output the program prints in
+  these tests is discarded, not judged.
 - ``test_cases``: stdin/stdout cases ``{"input": "...", "output": "..."}`` (or APPS-style
   ``{"inputs": [...], "outputs": [...]}``), and function-call cases ``{"call": "f(2)", "expected": 4}``.
   ``verification_info`` is open-r1's column, ``{"language": "python", "test_cases": [...]}``.
@@ -22,6 +24,14 @@ Tests come from the row, in any of three formats (each item's shape says which, 
   type as well as value (:func:`strict_equal`): ``4.0`` is not ``4``, ``True`` is not ``1``, and only plain data
   (None, bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset) can pass. A JSON list
   matches a list or a tuple; ``expected_literal`` (a Python literal, e.g. ``"(1, 2)"``) gives exact types.
+
+Whatever the shape of the test, numpy scalars and arrays and values of subclasses of builtin types (an
+``OrderedDict``, an ``IntEnum``) count as the plain value they hold, read through the builtin base type, so that an
+overridden ``__eq__``, ``__str__`` or ``__int__`` plays no part (``runner.plain``).
+
+A failure on our side (a sandbox that does not start, dies or does not answer in time, a pool shut down) is not the
+program's: the row is sent once more to a fresh sandbox, and if that fails too its reward is None, with the reason
+in ``details``. A program's own timeout, crash or exit fails its tests.
 
 Any column may also hold the same data as a JSON string.
 """
