@@ -10,8 +10,10 @@ Tests come from the row, in any of three formats (each item's shape says which, 
 - ``tests``: assert statements, HumanEval/MBPP style — a list of strings, each one test, run in order after the
   program and the optional ``setup`` column (a string of code), in the program's namespace. ``assert EXPR ==
   LITERAL`` (the usual shape) is judged on the host: only EXPR runs in the sandbox, and its value is compared with
-  the literal by Python's ``==`` on plain data. Other tests run as statements, where a top-level ``a == b`` is
-  checked so that an object whose ``__eq__`` always answers True does not pass.
+  the literal by Python's ``==`` on plain data. Other tests run as statements, and every ``a == b`` or ``a != b``
+  inside an assert of the tests or of ``setup`` (HumanEval's ``check(candidate)`` too) is judged by the same rule
+  in the sandbox, so an object whose ``__eq__`` always answers True does not pass. Output the program prints in
+  these tests is discarded, not judged.
 - ``test_cases``: stdin/stdout cases ``{"input": "...", "output": "..."}`` (or APPS-style
   ``{"inputs": [...], "outputs": [...]}``), and function-call cases ``{"call": "f(2)", "expected": 4}``.
   ``verification_info`` is open-r1's column, ``{"language": "python", "test_cases": [...]}``.
@@ -22,6 +24,14 @@ Tests come from the row, in any of three formats (each item's shape says which, 
   type as well as value (:func:`strict_equal`): ``4.0`` is not ``4``, ``True`` is not ``1``, and only plain data
   (None, bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset) can pass. A JSON list
   matches a list or a tuple; ``expected_literal`` (a Python literal, e.g. ``"(1, 2)"``) gives exact types.
+
+Whatever the shape of the test, numpy scalars and arrays and values of subclasses of builtin types (an
+``OrderedDict``, an ``IntEnum``) count as the plain value they hold, read through the builtin base type, so that an
+overridden ``__eq__``, ``__str__`` or ``__int__`` plays no part (``runner.plain``).
+
+A failure on our side (a sandbox that does not start, dies or does not answer in time, a pool shut down) is not the
+program's: the row is sent once more to a fresh sandbox, and if that fails too its reward is None, with the reason
+in ``details``. A program's own timeout, crash or exit fails its tests.
 
 Any column may also hold the same data as a JSON string.
 """
@@ -587,11 +597,16 @@ class CodeReward(Reward):
         return 1.0 if passed == total else self.partial_weight * passed / total
 
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
-        """Run each completion's program against its row's tests, all rows concurrently in the sandbox pool."""
+        """Run each completion's program against its row's tests, all rows concurrently in the sandbox pool.
+
+        A request the sandbox could not serve for a reason of the host (it did not start, died, did not answer in
+        time, or the pool was shut down) is sent once more, to a newly started sandbox; when that fails too the
+        row's reward is None, with both reasons in ``details``. A program's own timeout or crash is answered by
+        the sandbox and fails its tests.
+        """
         limits = Limits(timeout=self.timeout, memory_mb=self.memory_mb).to_wire()
         scores: list[Score | None] = [None] * len(completions)
-        pending: list[tuple[int, str, _Judge, Future[dict[str, Any]]]] = []
-        pool = None
+        pending: list[_Pending] = []
         for index, completion in enumerate(completions):
             row = {name: values[index] for name, values in columns.items() if name in (*TEST_COLUMNS, "setup")}
             suite = parse_tests(row, index)
@@ -614,29 +629,36 @@ class CodeReward(Reward):
             judge = _Judge(suite, self.timeout)
             runs = judge.runs(code)
             request = {"runs": runs, "limits": limits, "stop_after_timeout": True}
-            pool = pool or get_pool(self.workers, self.isolation)
-            pending.append((index, code, judge, pool.submit(request, len(runs) * (self.timeout + 2) + HOST_SLACK)))
-        for index, code, judge, future in pending:
-            scores[index] = self._finish(code, judge, future, pool)
+            pending.append(_Pending(index, code, judge, request, len(runs) * (self.timeout + 2) + HOST_SLACK))
+        for item in pending:
+            item.future = self._pool().submit(item.request, item.host_timeout)
+        retries = [item for item in pending if not self._collect(item, scores)]
+        for item in retries:
+            item.future = self._pool().submit(item.request, item.host_timeout, fresh=True)
+        for item in retries:
+            if not self._collect(item, scores):
+                reason = "the sandbox failed on our side, twice: " + "; then ".join(item.errors)
+                scores[item.index] = Score(None, {}, {"code": item.code, "reason": reason})
         return scores
 
-    def _finish(self, code: str, judge: _Judge, future: Future[dict[str, Any]], pool: SandboxPool) -> Score:
+    def _pool(self) -> SandboxPool:
+        return get_pool(self.workers, self.isolation)
+
+    def _collect(self, item: _Pending, scores: list[Score | None]) -> bool:
+        """Score ``item`` from its response; False (the error kept in ``item.errors``) when the sandbox failed."""
         try:
-            response = future.result()
-        except SandboxStartError as error:
-            raise RewardlabError(f"code sandbox could not start: {error}") from None
+            response = item.future.result()
         except SandboxError as error:
-            details = {
-                "code": code,
-                "isolation": pool.mode,
-                "passed": [],
-                "failed": judge.suite.names(),
-                "total": len(judge.suite),
-                "first_failure": f"the sandbox failed: {error}",
-                "limit": None,
-            }
-            return Score(0.0, {"pass_rate": 0.0}, details)
-        details: dict[str, Any] = {"code": code, "isolation": pool.mode}
+            pool = self._pool()
+            if isinstance(error, SandboxStartError) and not pool.started and item.errors:
+                raise RewardlabError(f"code sandbox could not start: {error}") from None
+            item.errors.append(str(error))
+            return False
+        scores[item.index] = self._finish(item.code, item.judge, response, self._pool().mode)
+        return True
+
+    def _finish(self, code: str, judge: _Judge, response: dict[str, Any], mode: str | None) -> Score:
+        details: dict[str, Any] = {"code": code, "isolation": mode}
         judge.judge(response["runs"])
         passed = [name for name, ok, _ in judge.outcomes if ok]
         failures = [(name, error) for name, ok, error in judge.outcomes if not ok]
@@ -651,6 +673,19 @@ class CodeReward(Reward):
         if judge.forged:
             details["forged_reports"] = judge.forged
         return Score(self._value(len(passed), total), {"pass_rate": len(passed) / total}, details)
+
+
+@dataclass
+class _Pending:
+    """One row's request to the sandbox, while it is served (and served again after a failure on our side)."""
+
+    index: int
+    code: str
+    judge: _Judge
+    request: dict[str, Any]
+    host_timeout: float
+    future: Future[dict[str, Any]] | None = None
+    errors: list[str] = field(default_factory=list)
 
 
 @register("code-binary")

