@@ -144,7 +144,7 @@ def test_user_reward_file_gets_completions_as_trl_passes_them(runner, math_rows,
 def test_list_names_every_reward_with_its_columns(runner):
     result = runner.invoke(main, ["list"])
     assert result.exit_code == 0
-    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert "[needs: solution]" in lines["math-accuracy"]
     assert "engagement" in lines
 
@@ -180,7 +180,7 @@ def test_an_unwritable_output_is_one_line_exit_2(runner, math_rows, tmp_path, op
     target = str(tmp_path / "a-file" / "out.json")
     result = runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", option, target])
     assert result.exit_code == 2
-    assert f"Error: cannot write {target}: File exists" in result.output
+    assert f"Error: cannot write {target}: Not a directory" in result.output
     assert "Traceback" not in result.output
 
 
