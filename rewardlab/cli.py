@@ -8,6 +8,7 @@ import math
 import os
 import signal
 import sys
+import textwrap
 import threading
 import traceback
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,9 @@ from rewardlab import __version__
 from rewardlab.core import Reward, RewardlabError, Score, available, build, describe, first_line
 from rewardlab.io import STDIO, InputError, Row, atomic_writer, dumps, read_jsonl, source_name
 from rewardlab.scoring import score_rows, scored_record, signature, stratified_split, summarize, validate_rows
+
+#: Width of ``rewardlab show``'s parameter table.
+HELP_WIDTH = 119
 
 #: Inputs with at least this many rows show a progress bar (when stderr is a terminal).
 PROGRESS_MIN_ROWS = 200
@@ -323,8 +327,11 @@ def show(name: str) -> None:
         width = max(len(p.name) for p in info.parameters)
         kinds = max(len(p.type) for p in info.parameters)
         defaults = max(len(p.default) for p in info.parameters)
+        indent = " " * (width + kinds + defaults + 8)
         for p in info.parameters:
-            click.echo(f"  {p.name:<{width}}  {p.type:<{kinds}}  {p.default:<{defaults}}  {p.help}".rstrip())
+            head = f"  {p.name:<{width}}  {p.type:<{kinds}}  {p.default:<{defaults}}  "
+            lines = textwrap.wrap(p.help, HELP_WIDTH, initial_indent=head, subsequent_indent=indent) or [head]
+            click.echo("\n".join(lines).rstrip())
     else:
         click.echo("\nparameters: none")
     if info.example:

@@ -369,6 +369,7 @@ class FunctionReward(Reward):
                 try:
                     self._call(prompts[index : index + 1], completions[index : index + 1], row_columns)
                 except Exception as cause:
+                    cause.__context__ = None  # the batch's failure, already told by this row's
                     return index, cause
         return 0, error
 

@@ -170,8 +170,8 @@ def _parse_line(raw: bytes, name: str, number: int) -> dict[str, Any] | None:
         raise InputError(name, number, f"malformed JSON: {error.msg} (column {error.colno})") from None
     except RecursionError:
         raise InputError(name, number, f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as error:  # an integer of more digits than Python converts
-        raise InputError(name, number, f"malformed JSON: {error}") from None
+    except ValueError as error:  # an integer of more digits than Python converts; the rest is advice for coders
+        raise InputError(name, number, f"malformed JSON: {str(error).partition(':')[0]}") from None
     if not isinstance(data, dict):
         raise InputError(name, number, f"expected a JSON object, got {type(data).__name__}")
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(data) > MAX_DEPTH:

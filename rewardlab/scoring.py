@@ -115,7 +115,8 @@ def scored_record(row: Row, s: Score, reward_signature: str | None = None) -> di
     dropped rather than kept beside the new reward.
     """
     record = dict(row.data)
-    record.pop("details", None)
+    for key in ("reward", "components", "details", "reward_signature"):
+        record.pop(key, None)
     record["reward"] = s.value
     record["components"] = s.components
     if s.details:
