@@ -83,7 +83,7 @@ def test_a_fifo_output_is_written_into_not_replaced(rows, tmp_path):
     fifo = tmp_path / "out.fifo"
     os.mkfifo(fifo)
     received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
     result = score(rows, "-o", fifo)
     reader.join(timeout=60)
