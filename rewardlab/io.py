@@ -115,13 +115,15 @@ def read_jsonl(source: str | os.PathLike[str]) -> list[Row]:
 def _open_binary(source: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     name = source_name(source)
     if str(source) == STDIO:
-        yield _decompressed(sys.stdin.buffer, name)
+        stdin = sys.stdin.buffer
+        raw = getattr(stdin, "raw", None)
+        yield _decompressed(_buffered(raw) if isinstance(raw, io.FileIO) else stdin, name)
         return
     path = Path(source)
     if path.is_dir():
         raise InputError(name, None, "is a directory, not a JSONL file")
     try:
-        handle = path.open("rb")
+        handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
         raise InputError(name, None, "no such file") from None
     except OSError as error:
@@ -129,7 +131,33 @@ def _open_binary(source: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     except ValueError as error:
         raise InputError(name, None, f"cannot read: {error}") from None
     with handle:
-        yield _decompressed(handle, name)
+        yield _decompressed(_buffered(handle), name)
+
+
+class _InterruptibleRaw(io.RawIOBase):
+    """A file read through a Python method, so that Ctrl-C or SIGTERM arriving between two reads is acted on.
+
+    CPython runs signal handlers only between bytecodes: inside one ``readline`` of a C buffered reader, a signal
+    that arrives while a chunk is being copied is left pending while the next read blocks (a FIFO that a writer
+    keeps open and silent). Calling back into Python for each chunk lets the handler run first. The file itself is
+    closed by whoever opened it.
+    """
+
+    def __init__(self, file: io.FileIO) -> None:
+        super().__init__()
+        self._file = file
+
+    def readable(self) -> bool:
+        """Always: this is a reader."""
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        """Read the next chunk from the file."""
+        return self._file.readinto(buffer)
+
+
+def _buffered(file: io.FileIO) -> io.BufferedReader:
+    return io.BufferedReader(_InterruptibleRaw(file), buffer_size=1 << 20)
 
 
 def _decompressed(handle: IO[bytes], name: str) -> IO[bytes]:
@@ -349,6 +377,8 @@ def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
         else:
             if where.stream is not None:
                 sink = open(where.stream, "wb")  # noqa: SIM115 - kept open until the output is complete
+            elif where.descriptor is not None:
+                sink = os.fdopen(os.dup(where.descriptor), "wb")
             raw = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with below
     except OSError as error:
         raise OutputError(f"cannot write {where.name}: {error.strerror or error}") from None
@@ -371,7 +401,7 @@ def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
                 _take_over(temporary, where)
             else:
                 raw.seek(0)
-                _copy_out(raw, where, sink)
+                _copy_out(raw, sink)
     except OSError as error:
         raise OutputError(f"cannot write {where.name}: {error.strerror or error}") from None
     finally:
@@ -394,29 +424,24 @@ def _take_over(temporary: str, where: _Target) -> None:
     os.replace(temporary, where.file)
 
 
-def _copy_out(source: IO[bytes], where: _Target, sink: IO[bytes] | None) -> None:
-    """Write the finished output into a stream: standard output, an open descriptor, or an opened FIFO/device."""
+def _copy_out(source: IO[bytes], sink: IO[bytes] | None) -> None:
+    """Write the finished output into a stream: an opened FIFO, device or descriptor, else standard output."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     if sink is not None:
         shutil.copyfileobj(source, sink)
         sink.flush()
         return
-    if where.descriptor is None:
+    out = getattr(sys.stdout, "buffer", None)
+    try:
+        if out is None:
+            sys.stdout.write(source.read().decode("utf-8", "backslashreplace"))
+        else:
+            shutil.copyfileobj(source, out)
         sys.stdout.flush()
-        out = getattr(sys.stdout, "buffer", None)
-        try:
-            if out is None:
-                sys.stdout.write(source.read().decode("utf-8", "backslashreplace"))
-            else:
-                shutil.copyfileobj(source, out)
-            sys.stdout.flush()
-        except OSError:
-            _discard_stdout()
-            raise
-        return
-    if where.descriptor == 1:
-        sys.stdout.flush()
-    with os.fdopen(os.dup(where.descriptor), "wb") as out:
-        shutil.copyfileobj(source, out)
+    except OSError:
+        _discard_stdout()
+        raise
 
 
 def _discard_stdout() -> None:
