@@ -1,5 +1,8 @@
 import json
+import re
+import shlex
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -286,3 +289,22 @@ def test_split_refuses_a_reused_reward_that_is_not_a_number(runner, math_rows, t
     result = runner.invoke(main, ["split", str(scored), "-r", "math-tags", "--out-dir", str(tmp_path / "split")])
     assert result.exit_code == 2
     assert f"{scored}:1: field 'reward': expected a finite number or null, got 'high'" in result.stderr
+
+
+def readme_commands(program):
+    """The ``$ program ...`` lines of the README, as a user would paste them."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    return [line[2:] for line in readme.splitlines() if line.startswith(f"$ {program} ")]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [c for c in readme_commands("rewardlab") if not re.search(r"--reward (engagement|math|code)\b", c)],
+)
+def test_readme_rewardlab_commands_run_verbatim_from_the_repository_root(runner, tmp_path, monkeypatch, command):
+    root = Path(__file__).resolve().parent.parent
+    for shipped in ("fixtures", "examples"):
+        (tmp_path / shipped).symlink_to(root / shipped)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output
