@@ -209,8 +209,11 @@ def show(name: str) -> None:
     else:
         click.echo("\nparameters: none")
     if info.example:
-        click.echo("\nexample (Python):\n" + "\n".join("  " + line for line in info.example.splitlines()))
-    click.echo(f"\nexample (command line):\n  rewardlab score data.jsonl --reward {info.name} -o scored.jsonl")
+        click.echo("\nexample (Python):\n" + "\n".join(("  " + line).rstrip() for line in info.example.splitlines()))
+    required = "".join(f" -p {p.name}=…" for p in info.parameters if p.default == "required")
+    columns = ", ".join(["completion", *info.columns])
+    click.echo(f"\nexample (command line; each row of data.jsonl holds {columns}):")
+    click.echo(f"  rewardlab score data.jsonl --reward {info.name}{required} -o scored.jsonl")
 
 
 @main.command()

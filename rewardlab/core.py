@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import math
 import sys
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -594,7 +595,7 @@ def _doc_sections(doc: str) -> dict[str, str]:
             sections[current] = []
         else:
             sections[current].append(line)
-    return {key: inspect.cleandoc("\n".join(lines)) if key else "\n".join(lines) for key, lines in sections.items()}
+    return {key: textwrap.dedent("\n".join(lines)) if key else "\n".join(lines) for key, lines in sections.items()}
 
 
 def _arg_helps(args: str) -> dict[str, str]:
