@@ -175,8 +175,8 @@ def _read_line(handle: IO[bytes], name: str, number: int) -> bytes:
         raw = handle.readline(MAX_LINE_BYTES + 1)
     except EOFError:
         raise InputError(name, number, "cannot read: the compressed data ends early (a truncated .gz?)") from None
-    except zlib.error as error:
-        raise InputError(name, number, f"cannot read: corrupt compressed data ({error})") from None
+    except (zlib.error, gzip.BadGzipFile) as error:
+        raise InputError(name, number, f"cannot read: corrupt gzip data ({error})") from None
     except OSError as error:
         raise InputError(name, number, f"cannot read: {error.strerror or error}") from None
     if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
