@@ -1,10 +1,12 @@
-"""The ``rewardlab`` command: score a JSONL file, list rewards, split a file by reward."""
+"""The ``rewardlab`` command: score a JSONL file, list and show the rewards, split a file by reward."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,9 +14,13 @@ from typing import Any
 import click
 
 from rewardlab import __version__
-from rewardlab.core import Reward, RewardlabError, available, build
-from rewardlab.io import STDIO, atomic_writer, dumps, read_jsonl, source_name
-from rewardlab.scoring import score_rows, scored_record, stratified_split, summarize, validate_rows
+from rewardlab.clierrors import RewardlabGroup, print_traceback, tracebacks_wanted
+from rewardlab.core import Reward, RewardlabError, Score, available, build, describe
+from rewardlab.io import STDIO, InputError, Row, atomic_writer, dumps, read_jsonl, source_name
+from rewardlab.scoring import score_rows, scored_record, signature, stratified_split, summarize, validate_rows
+
+#: Width of ``rewardlab show``'s parameter table.
+HELP_WIDTH = 119
 
 #: Inputs with at least this many rows show a progress bar (when stderr is a terminal).
 PROGRESS_MIN_ROWS = 200
@@ -28,10 +34,12 @@ class UserError(click.ClickException):
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the project's user-facing errors into :class:`UserError`."""
+    """Turn the project's user-facing errors into :class:`UserError` (after the traceback, when it is wanted)."""
     try:
         yield
     except RewardlabError as error:
+        if tracebacks_wanted():
+            print_traceback(error)
         raise UserError(str(error)) from None
 
 
@@ -84,10 +92,10 @@ param_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RewardlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rewardlab")
 def main() -> None:
-    """Reward functions for GRPO: score JSONL files, list the rewards, split data by reward."""
+    """Reward functions for GRPO: score JSONL files, list and show the rewards, split data by reward."""
 
 
 @main.command()
@@ -103,25 +111,30 @@ def score(
     """Score every row of INPUT (a JSONL path, or - for stdin) and write it back with `reward` and `components`.
 
     Each row needs `completion` (a string or chat messages), usually `prompt`, and the columns the reward names
-    in `rewardlab list`. A summary (count, nulls, mean/std/min/max per component, settings) goes to stderr.
+    in `rewardlab list`. Rows also get `reward_signature`, the reward's settings and version, which `rewardlab
+    split` checks to reuse the scores. A summary (count, nulls, mean/std/min/max per component, settings) goes to
+    stderr. -o, --summary-json: a .gz name is compressed; a symlink, FIFO or device is written into, not replaced.
     """
     reward = build_reward(spec, weights, params)
     rows, scores = _read_and_score(input_path, reward)
     summary = summarize(scores, reward)
     with user_errors(), atomic_writer(output) as handle:
         for row, s in zip(rows, scores):
-            handle.write(dumps(scored_record(row, s)) + "\n")
+            handle.write(dumps(scored_record(row, s, summary.signature)) + "\n")
     if summary_json:
         with user_errors(), atomic_writer(summary_json) as handle:
             json.dump(summary.as_dict(), handle, indent=2)
     click.echo(summary.render(), err=True)
 
 
-def _read_and_score(input_path: str, reward: Reward) -> tuple[list, list]:
-    """Read INPUT, check every row has what the reward needs, then score it (with a progress bar on a terminal)."""
+def _read_and_score(input_path: str, reward: Reward, rows: list[Row] | None = None) -> tuple[list, list]:
+    """Read INPUT (unless its rows are given), check every row has what the reward needs, then score it.
+
+    A progress bar shows on a terminal for large inputs.
+    """
     name = source_name(input_path)
     with user_errors():
-        rows = read_jsonl(input_path)
+        rows = read_jsonl(input_path) if rows is None else rows
         validate_rows(rows, reward, name)
         if len(rows) < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
             return rows, score_rows(rows, reward, name)
@@ -129,9 +142,39 @@ def _read_and_score(input_path: str, reward: Reward) -> tuple[list, list]:
             return rows, score_rows(rows, reward, name, progress=bar.update)
 
 
+def _reuse_scores(input_path: str, wanted: str) -> tuple[list[Row], list[Score] | None]:
+    """Read INPUT and, when every row carries ``reward_signature`` equal to ``wanted``, its scores (else None)."""
+    name = source_name(input_path)
+    with user_errors():
+        rows = read_jsonl(input_path)
+        found = {row.data.get("reward_signature") for row in rows}
+        if found != {wanted}:
+            if found - {None}:
+                click.echo(f"{name} was scored with other settings or another reward: scoring it again", err=True)
+            return rows, None
+        scores = [_stored_score(row, name) for row in rows]
+    click.echo(
+        f"{name}: every row was scored with this reward and these settings; reusing its reward column", err=True
+    )
+    return rows, scores
+
+
+def _stored_score(row: Row, source: str) -> Score:
+    value = row.data.get("reward")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+    ):
+        raise InputError(source, row.line, f"expected a finite number or null, got {value!r}", "reward")
+    components = row.data.get("components")
+    details = row.data.get("details")
+    return Score(
+        value, components if isinstance(components, dict) else {}, details if isinstance(details, dict) else {}
+    )
+
+
 @main.command(name="list")
 def list_rewards() -> None:
-    """List every registered reward: name, what it does, the columns it needs."""
+    """List every registered reward: name, what it does, the columns it needs (details: rewardlab show NAME)."""
     rewards = available()
     width = max(len(name) for name in rewards)
     for name, cls in rewards.items():
@@ -139,6 +182,38 @@ def list_rewards() -> None:
         line = doc[0] if doc else ""
         needs = ", ".join(c if isinstance(c, str) else " or ".join(c) for c in cls.columns) or "-"
         click.echo(f"{name:<{width}}  {line}  [needs: {needs}]")
+    click.echo("\nrewardlab show NAME prints a reward's parameters, their defaults and an example.")
+
+
+@main.command()
+@click.argument("name")
+def show(name: str) -> None:
+    """Show what reward NAME does, the columns it needs, every parameter with its type and default, and an example."""
+    with user_errors():
+        info = describe(name)
+    click.echo(f"{info.name}: {info.summary}")
+    if info.description:
+        click.echo("\n" + info.description)
+    needs = ", ".join(info.columns) if info.columns else "nothing beyond completion"
+    click.echo(f"\ncolumns: completion, usually prompt; needs: {needs}")
+    if info.parameters:
+        click.echo(f"\nparameters (-p NAME=VALUE, or -p {info.name}.NAME=VALUE beside other rewards):")
+        width = max(len(p.name) for p in info.parameters)
+        kinds = max(len(p.type) for p in info.parameters)
+        defaults = max(len(p.default) for p in info.parameters)
+        indent = " " * (width + kinds + defaults + 8)
+        for p in info.parameters:
+            head = f"  {p.name:<{width}}  {p.type:<{kinds}}  {p.default:<{defaults}}  "
+            lines = textwrap.wrap(p.help, HELP_WIDTH, initial_indent=head, subsequent_indent=indent) or [head]
+            click.echo("\n".join(lines).rstrip())
+    else:
+        click.echo("\nparameters: none")
+    if info.example:
+        click.echo("\nexample (Python):\n" + "\n".join(("  " + line).rstrip() for line in info.example.splitlines()))
+    required = "".join(f" -p {p.name}=…" for p in info.parameters if p.default == "required")
+    columns = ", ".join(["completion", *info.columns])
+    click.echo(f"\nexample (command line; each row of data.jsonl holds {columns}):")
+    click.echo(f"  rewardlab score data.jsonl --reward {info.name}{required} -o scored.jsonl")
 
 
 @main.command()
@@ -155,13 +230,18 @@ def split(
     """Split INPUT into an SFT warm-start part (sft.jsonl) and a GRPO part (grpo.jsonl), stratified by reward quartile.
 
     Both parts get the same share of low, middling and high-reward rows; the split is deterministic for a seed.
+    When INPUT is the output of `rewardlab score` with the same reward, settings and version (every row's
+    `reward_signature` matches), its `reward` column is used as it is instead of scoring again.
     """
     if not 0.0 < ratio < 1.0:
         raise UserError(f"--ratio must be between 0 and 1 (exclusive), got {ratio}")
     reward = build_reward(spec, weights, params)
-    rows, scores = _read_and_score(input_path, reward)
+    wanted = signature(reward)
+    rows, scores = _reuse_scores(input_path, wanted)
+    if scores is None:
+        rows, scores = _read_and_score(input_path, reward, rows)
     parts = stratified_split([s.value for s in scores], ratio, seed)
-    records = [scored_record(row, s) for row, s in zip(rows, scores)]
+    records = [scored_record(row, s, wanted) for row, s in zip(rows, scores)]
     out = Path(out_dir)
     for filename, indices in (("sft.jsonl", parts.first), ("grpo.jsonl", parts.second)):
         with user_errors(), atomic_writer(out / filename) as handle:

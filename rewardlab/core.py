@@ -7,13 +7,15 @@ does not apply to that row (TRL then leaves it out of the weighted sum).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
 import inspect
 import math
 import sys
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -43,6 +45,19 @@ class RowError(RewardlabError):
         super().__init__(f"field '{field}': {message}")
         self.index = index
         self.field = field
+        self.message = message
+
+
+class UserRewardError(RowError):
+    """A user's reward function raised or returned something that is not a reward, at the row ``index``.
+
+    The original exception is the ``__cause__``; the CLIs show its traceback with ``--traceback``.
+    """
+
+    def __init__(self, index: int, message: str) -> None:
+        RewardlabError.__init__(self, message)
+        self.index = index
+        self.field = None  # type: ignore[assignment]
         self.message = message
 
 
@@ -184,11 +199,28 @@ def get(spec: str, **params: Any) -> Reward:
         return _construct(spec, registry[spec], params)
     if ":" in spec:
         return FunctionReward(spec, **params)
-    known = ", ".join(registry)
-    raise ConfigError(
-        f"unknown reward '{spec}'; known rewards: {known}; a reward of your own can be given as "
-        "module:function or path/to/file.py:function"
+    raise unknown_reward(spec, registry)
+
+
+def unknown_reward(spec: str, registry: Iterable[str]) -> ConfigError:
+    """The error for a name no reward has: the closest names, every known name, and how to give one's own."""
+    names = list(registry)
+    return ConfigError(
+        f"unknown reward '{spec}'{did_you_mean(spec, names)}; known rewards: {', '.join(names)}; "
+        "a reward of your own can be given as module:function or path/to/file.py:function"
     )
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """A hint naming the options closest to a mistyped ``word`` (difflib's ratio), or an empty string.
+
+    Example:
+        >>> did_you_mean("engagment", ["engagement", "math"])
+        " (did you mean 'engagement'?)"
+
+    """
+    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
 
 
 def _construct(label: str, factory: Callable[..., Any], params: dict[str, Any]) -> Any:
@@ -196,7 +228,10 @@ def _construct(label: str, factory: Callable[..., Any], params: dict[str, Any]) 
     unknown = sorted(set(params) - accepted) if accepted is not None else []
     if unknown:
         takes = ", ".join(sorted(accepted)) if accepted else "no parameters"
-        raise ConfigError(f"reward '{label}' has no parameter {', '.join(map(repr, unknown))}; it takes: {takes}")
+        hint = did_you_mean(unknown[0], accepted or ())
+        raise ConfigError(
+            f"reward '{label}' has no parameter {', '.join(map(repr, unknown))}{hint}; it takes: {takes}"
+        )
     try:
         return factory(**params)
     except (TypeError, ValueError) as error:
@@ -294,16 +329,50 @@ class FunctionReward(Reward):
         return {"spec": self.spec, **self.params}
 
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
-        """Call the user's function and check what it returns: one float or None per completion."""
+        """Call the user's function and check what it returns: one float or None per completion.
+
+        Raises:
+            UserRewardError: The function raised (naming the first row it raises on alone) or returned a value
+                that is not a number or None.
+
+        """
+        try:
+            raw = self._call(prompts, completions, columns)
+        except RowError:
+            raise
+        except Exception as error:
+            index, cause = self._first_failing_row(prompts, completions, columns, error)
+            alone = "" if cause is not error or len(completions) == 1 else f" on a batch of {len(completions)} rows"
+            message = f"reward '{self.spec}' raised {type(cause).__name__}{alone}: {first_line(cause)}"
+            raise UserRewardError(index, message) from cause
+        self._check_count(raw, completions)
         if isinstance(self._inner, Reward):
-            scores = list(self._inner.score(prompts, completions, **columns))
-            self._check_count(scores, completions)
-            if not all(isinstance(s, Score) for s in scores):
+            if not all(isinstance(s, Score) for s in raw):
                 raise RewardlabError(f"reward '{self.spec}': score() must return Score objects")
-            return [Score(_as_reward_value(self.spec, s.value), s.components, s.details) for s in scores]
-        values = list(self._inner(prompts=list(prompts), completions=list(completions), **columns))
-        self._check_count(values, completions)
-        return [Score(_as_reward_value(self.spec, v)) for v in values]
+            return [Score(_as_reward_value(self.spec, i, s.value), s.components, s.details) for i, s in enumerate(raw)]
+        return [Score(_as_reward_value(self.spec, i, v)) for i, v in enumerate(raw)]
+
+    def _call(self, prompts: Sequence[Any], completions: Sequence[Any], columns: dict[str, Any]) -> list[Any]:
+        if isinstance(self._inner, Reward):
+            return list(self._inner.score(prompts, completions, **columns))
+        return list(self._inner(prompts=list(prompts), completions=list(completions), **columns))
+
+    def _first_failing_row(
+        self, prompts: Sequence[Any], completions: Sequence[Any], columns: dict[str, Any], error: Exception
+    ) -> tuple[int, Exception]:
+        """Call the function on each row alone until one raises: the row to name in the error.
+
+        When every row passes alone, the batch's first row and the batch's own exception are returned.
+        """
+        if len(completions) > 1:
+            for index in range(len(completions)):
+                row_columns = {key: [values[index]] for key, values in columns.items()}
+                try:
+                    self._call(prompts[index : index + 1], completions[index : index + 1], row_columns)
+                except Exception as cause:
+                    cause.__context__ = None  # the batch's failure, already told by this row's
+                    return index, cause
+        return 0, error
 
     def _check_count(self, values: Sequence[Any], completions: Sequence[Any]) -> None:
         if len(values) != len(completions):
@@ -312,16 +381,16 @@ class FunctionReward(Reward):
             )
 
 
-def _as_reward_value(spec: str, value: Any) -> float | None:
+def _as_reward_value(spec: str, index: int, value: Any) -> float | None:
     """A user's value as TRL takes it: a float, or None for NaN and None; infinities are an error."""
     if value is None:
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise RewardlabError(f"reward '{spec}' returned {value!r}, not a number or None") from None
+        raise UserRewardError(index, f"reward '{spec}' returned {value!r}, not a number or None") from None
     if math.isinf(number):
-        raise RewardlabError(f"reward '{spec}' returned {value!r}; rewards must be finite numbers or None")
+        raise UserRewardError(index, f"reward '{spec}' returned {value!r}; rewards must be finite numbers or None")
     return None if math.isnan(number) else number
 
 
@@ -456,3 +525,87 @@ def _hashable(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+@dataclass
+class Parameter:
+    """One constructor parameter of a reward, as ``rewardlab show`` prints it."""
+
+    name: str
+    type: str
+    default: str
+    help: str
+
+
+@dataclass
+class RewardHelp:
+    """What a reward does, the columns it needs, its parameters and an example, read from its class."""
+
+    name: str
+    summary: str
+    description: str
+    columns: list[str]
+    parameters: list[Parameter]
+    example: str
+
+
+#: Headers of Google-style docstring sections; the description ends at the first of them.
+_SECTIONS = ("Args:", "Attributes:", "Returns:", "Raises:", "Example:", "Examples:")
+
+
+def describe(name: str) -> RewardHelp:
+    """Read a registered reward's help from its docstring (summary, description, Args, Example) and signature.
+
+    Raises:
+        ConfigError: ``name`` is not a registered reward.
+
+    Example:
+        >>> help = describe("overlong")
+        >>> [(p.name, p.type, p.default) for p in help.parameters]
+        [('max_length', 'int', '20480'), ('cache', 'int | None', 'None'), ('unit', 'str', "'auto'")]
+
+    """
+    registry = available()
+    if name not in registry:
+        raise unknown_reward(name, registry)
+    cls = registry[name]
+    sections = _doc_sections(inspect.cleandoc(cls.__doc__ or ""))
+    summary, _, description = sections.get("", "").partition("\n")
+    helps = _arg_helps(sections.get("Args:", ""))
+    parameters = []
+    if cls.__init__ is not object.__init__:
+        for p in inspect.signature(cls.__init__).parameters.values():
+            if p.name == "self" or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                continue
+            kind = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
+            default = "required" if p.default is p.empty else repr(p.default)
+            parameters.append(Parameter(p.name, "" if kind is p.empty else kind, default, helps.get(p.name, "")))
+    columns = [c if isinstance(c, str) else " or ".join(c) for c in cls.columns]
+    example = sections.get("Example:", sections.get("Examples:", ""))
+    return RewardHelp(name, summary.strip(), description.strip(), columns, parameters, example.strip("\n"))
+
+
+def _doc_sections(doc: str) -> dict[str, str]:
+    """Split a cleaned docstring into its text before any section ("") and each section's dedented body."""
+    sections: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in doc.splitlines():
+        if line.strip() in _SECTIONS and not line.startswith(" "):
+            current = line.strip()
+            sections[current] = []
+        else:
+            sections[current].append(line)
+    return {key: textwrap.dedent("\n".join(lines)) if key else "\n".join(lines) for key, lines in sections.items()}
+
+
+def _arg_helps(args: str) -> dict[str, str]:
+    """``name: text`` entries of an Args section, continuation lines joined."""
+    helps: dict[str, str] = {}
+    current = None
+    for line in args.splitlines():
+        if line and not line.startswith(" ") and ":" in line:
+            current, _, text = line.partition(":")
+            helps[current] = text.strip()
+        elif current and line.strip():
+            helps[current] += " " + line.strip()
+    return helps

@@ -626,12 +626,12 @@ class Overlong(Reward):
     """DAPO soft overlong punishment (Yu et al. 2025, eq. 13): 0, then linearly down to −1 at ``max_length``.
 
     0 up to ``max_length − cache``; (max_length − cache − length) / cache up to ``max_length``; −1 beyond.
-    Defaults are DAPO's (20,480 tokens with a 4,096-token cache).
+    Defaults are DAPO's (20,480 tokens with a 4,096-token cache, a fifth of ``max_length``).
 
     Args:
         max_length: Length at which the punishment reaches −1.
-        cache: Width of the linear zone before ``max_length``; 0 makes it a hard cut at ``max_length`` (as TRL's
-            ``soft_punish_cache=0``).
+        cache: Width of the linear zone before ``max_length``; None means a fifth of ``max_length``, DAPO's ratio;
+            0 makes it a hard cut at ``max_length`` (as TRL's ``soft_punish_cache=0``).
         unit: "auto" (tokens when ``completion_ids`` are passed, else characters), "tokens" or "chars".
 
     Example:
@@ -640,8 +640,9 @@ class Overlong(Reward):
 
     """
 
-    def __init__(self, max_length: int = 20480, cache: int = 4096, unit: str = "auto") -> None:
+    def __init__(self, max_length: int = 20480, cache: int | None = None, unit: str = "auto") -> None:
         _positive("max_length", max_length)
+        cache = max(1, max_length // 5) if cache is None else cache
         if cache != 0:
             _positive("cache", cache)
         if cache > max_length:

@@ -107,13 +107,22 @@ def score_rows(
     return cast("list[Score]", results)  # every index is in exactly one batch, and rewards return one per row
 
 
-def scored_record(row: Row, s: Score) -> dict[str, Any]:
-    """The output row: the input row with ``reward``, ``components`` and, where there are any, ``details``."""
+def scored_record(row: Row, s: Score, reward_signature: str | None = None) -> dict[str, Any]:
+    """The output row: the input row with ``reward``, ``components``, ``details`` and ``reward_signature``.
+
+    ``details`` appears where there are any; the signature tells ``rewardlab split`` that the ``reward`` column
+    was made by the same reward and settings, so it can be reused. A ``details`` left by an earlier scoring is
+    dropped rather than kept beside the new reward.
+    """
     record = dict(row.data)
+    for key in ("reward", "components", "details", "reward_signature"):
+        record.pop(key, None)
     record["reward"] = s.value
     record["components"] = s.components
     if s.details:
         record["details"] = s.details
+    if reward_signature is not None:
+        record["reward_signature"] = reward_signature
     return record
 
 

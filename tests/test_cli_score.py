@@ -1,5 +1,8 @@
 import json
+import re
+import shlex
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -144,7 +147,7 @@ def test_user_reward_file_gets_completions_as_trl_passes_them(runner, math_rows,
 def test_list_names_every_reward_with_its_columns(runner):
     result = runner.invoke(main, ["list"])
     assert result.exit_code == 0
-    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert "[needs: solution]" in lines["math-accuracy"]
     assert "engagement" in lines
 
@@ -180,7 +183,7 @@ def test_an_unwritable_output_is_one_line_exit_2(runner, math_rows, tmp_path, op
     target = str(tmp_path / "a-file" / "out.json")
     result = runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", option, target])
     assert result.exit_code == 2
-    assert f"Error: cannot write {target}: File exists" in result.output
+    assert f"Error: cannot write {target}: Not a directory" in result.output
     assert "Traceback" not in result.output
 
 
@@ -201,3 +204,107 @@ def test_group_level_batches_keep_string_and_chat_forms_of_a_prompt_together():
     ]
     assert list(batches(rows, group_level=True, size=1)) == [[0, 1], [2, 3], [4, 5]]
     assert list(batches(rows, group_level=False, size=4)) == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_list_points_to_show(runner):
+    assert "rewardlab show NAME" in runner.invoke(main, ["list"]).output
+
+
+def test_show_prints_columns_parameters_with_types_and_defaults_and_an_example(runner):
+    result = runner.invoke(main, ["show", "math-cosine"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("math-cosine: Cosine length scaling")
+    assert "needs: solution" in result.output
+    assert any(line.split()[:3] == ["max_len", "int", "1000"] for line in result.output.splitlines())
+    assert ">>> reward = MathCosine(max_len=60)" in result.output
+
+
+def test_show_suggests_a_name_for_a_typo(runner):
+    result = runner.invoke(main, ["show", "math-cosin"])
+    assert result.exit_code == 2
+    assert "unknown reward 'math-cosin' (did you mean 'math-cosine'" in result.stderr
+
+
+def test_overlong_max_length_alone_gets_a_cache_that_fits(runner, math_rows):
+    args = [
+        "score",
+        str(math_rows),
+        "-r",
+        "math-tags,overlong",
+        "--weights",
+        "1,0.5",
+        "-p",
+        "overlong.max_length=1024",
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert 'overlong:{"cache": 204, "max_length": 1024' in result.stderr
+
+
+def test_score_writes_the_reward_signature_on_every_row(runner, math_rows):
+    result = runner.invoke(main, ["score", str(math_rows), "-r", "math-tags"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {row["reward_signature"] for row in rows} == {"math-tags|rewardlab:0.1.0"}
+
+
+def test_scoring_again_drops_the_details_of_the_earlier_reward(runner, math_rows, tmp_path):
+    scored = tmp_path / "scored.jsonl"
+    runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", "-o", str(scored)])
+    module = tmp_path / "one.py"
+    module.write_text("def one(prompts, completions, **kw):\n    return [1.0 for _ in completions]\n")
+    result = runner.invoke(main, ["score", str(scored), "-r", f"{module}:one"])
+    assert all("details" not in json.loads(line) for line in result.stdout.splitlines())
+
+
+def split_rewards(runner, source, spec, out):
+    result = runner.invoke(main, ["split", str(source), "-r", spec, "--ratio", "0.5", "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for name in ("sft.jsonl", "grpo.jsonl") for line in (out / name).read_text().splitlines()]
+    return sorted(row["reward"] for row in rows), result.stderr
+
+
+def test_split_reuses_the_reward_column_when_the_signature_matches(runner, math_rows, tmp_path):
+    scored = tmp_path / "scored.jsonl"
+    runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", "-o", str(scored)])
+    rows = [json.loads(line) for line in scored.read_text().splitlines()]
+    jsonl(scored, [{**row, "reward": 10.0 + i} for i, row in enumerate(rows)])  # not what math-tags gives
+    rewards, stderr = split_rewards(runner, scored, "math-tags", tmp_path / "split")
+    assert rewards == [10.0, 11.0, 12.0]
+    assert "reusing its reward column" in stderr
+
+
+def test_split_scores_again_when_the_signature_differs(runner, math_rows, tmp_path):
+    scored = tmp_path / "scored.jsonl"
+    runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", "-o", str(scored)])
+    rewards, stderr = split_rewards(runner, scored, "math-format", tmp_path / "split")
+    assert rewards == [0.0, 1.0, 1.0]
+    assert "scored with other settings or another reward: scoring it again" in stderr
+
+
+def test_split_refuses_a_reused_reward_that_is_not_a_number(runner, math_rows, tmp_path):
+    scored = tmp_path / "scored.jsonl"
+    runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", "-o", str(scored)])
+    rows = [json.loads(line) for line in scored.read_text().splitlines()]
+    jsonl(scored, [{**rows[0], "reward": "high"}, *rows[1:]])
+    result = runner.invoke(main, ["split", str(scored), "-r", "math-tags", "--out-dir", str(tmp_path / "split")])
+    assert result.exit_code == 2
+    assert f"{scored}:1: field 'reward': expected a finite number or null, got 'high'" in result.stderr
+
+
+def readme_commands(program):
+    """The ``$ program ...`` lines of the README, as a user would paste them."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    return [line[2:] for line in readme.splitlines() if line.startswith(f"$ {program} ")]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [c for c in readme_commands("rewardlab") if not re.search(r"--reward (engagement|math|code)\b", c)],
+)
+def test_readme_rewardlab_commands_run_verbatim_from_the_repository_root(runner, tmp_path, monkeypatch, command):
+    root = Path(__file__).resolve().parent.parent
+    for shipped in ("fixtures", "examples"):
+        (tmp_path / shipped).symlink_to(root / shipped)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output

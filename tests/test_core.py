@@ -4,7 +4,17 @@ import textwrap
 import pytest
 
 import rewardlab
-from rewardlab.core import ConfigError, FunctionReward, Reward, Score, WeightedSum, component_means, route_params
+from rewardlab.core import (
+    ConfigError,
+    FunctionReward,
+    Reward,
+    Score,
+    UserRewardError,
+    WeightedSum,
+    component_means,
+    describe,
+    route_params,
+)
 
 
 @pytest.fixture
@@ -34,6 +44,12 @@ def user_reward_file(tmp_path):
             class Unnamed(Reward):
                 def score(self, prompts, completions, **columns):
                     return [Score(float("nan")) for _ in completions]
+
+            def fails_on_empty(prompts, completions, **kwargs):
+                return [1.0 / len(c) for c in completions]
+
+            def says_yes(prompts, completions, **kwargs):
+                return ["yes" for _ in completions]
 
             def make_threshold(cutoff):
                 def threshold(prompts, completions, **kwargs):
@@ -201,3 +217,44 @@ def test_an_unregistered_user_class_is_named_after_its_attribute_and_nan_is_none
     reward = rewardlab.get(f"{user_reward_file}:Unnamed")
     assert reward.name == "Unnamed"
     assert reward(completions=["a"]) == [None]
+
+
+def test_a_mistyped_reward_name_suggests_the_closest():
+    with pytest.raises(ConfigError, match=r"unknown reward 'engagment' \(did you mean 'engagement'\?\)"):
+        rewardlab.get("engagment")
+
+
+def test_a_mistyped_parameter_suggests_the_closest():
+    with pytest.raises(ConfigError, match=r"no parameter 'max_lenght' \(did you mean 'max_length'\?\)"):
+        rewardlab.get("overlong", max_lenght=1024)
+
+
+def test_a_user_reward_that_raises_names_itself_the_row_and_the_exception(user_reward_file):
+    reward = FunctionReward(f"{user_reward_file}:fails_on_empty")
+    with pytest.raises(
+        UserRewardError, match="fails_on_empty' raised ZeroDivisionError: float division by zero"
+    ) as info:
+        reward.score(["p"] * 3, ["ab", "c", ""])
+    assert info.value.index == 2
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_a_user_reward_returning_text_names_the_row(user_reward_file):
+    with pytest.raises(UserRewardError, match="returned 'yes', not a number or None") as info:
+        FunctionReward(f"{user_reward_file}:says_yes").score(["p"], ["c"])
+    assert info.value.index == 0
+
+
+def test_describe_reads_parameters_types_defaults_and_example_from_the_class():
+    help = describe("math-cosine")
+    max_len = next(p for p in help.parameters if p.name == "max_len")
+    assert (max_len.type, max_len.default) == ("int", "1000")
+    assert max_len.help.startswith("Length (tokens or characters")
+    assert help.columns == ["solution"]
+    assert help.example.startswith(">>> reward = MathCosine(max_len=60)")
+    assert help.summary.startswith("Cosine length scaling of correctness")
+
+
+def test_overlong_cache_defaults_to_a_fifth_of_max_length():
+    assert rewardlab.get("overlong", max_length=1024).cache == 204
+    assert rewardlab.get("overlong").cache == 4096
