@@ -29,8 +29,26 @@ FUNCTION_WORDS = (
     "your do if we all can at no yes he she one get one about how more why people really think good love"
 ).split()
 STOCK_REPLIES = [
-    "lol", "LOL", "this!", "so true", "Thanks for sharing!", "same", "omg yes", "100%", "I agree.", "Love this ❤️",
-    "haha", "wow", "This is amazing 😍", "Congrats!!", "no way", "facts", "me too", "Great post!", "😂😂😂", "why?",
+    "lol",
+    "LOL",
+    "this!",
+    "so true",
+    "Thanks for sharing!",
+    "same",
+    "omg yes",
+    "100%",
+    "I agree.",
+    "Love this ❤️",
+    "haha",
+    "wow",
+    "This is amazing 😍",
+    "Congrats!!",
+    "no way",
+    "facts",
+    "me too",
+    "Great post!",
+    "😂😂😂",
+    "why?",
 ]
 PUNCTUATION = ["", ",", ".", "!", "?", "...", "!!", " 😂", " 🔥"]
 PUNCTUATION_WEIGHTS = [0.8, 0.06, 0.06, 0.03, 0.02, 0.01, 0.01, 0.005, 0.005]

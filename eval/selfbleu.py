@@ -301,7 +301,7 @@ def _closest_other_lengths(lengths: np.ndarray, groups: np.ndarray) -> np.ndarra
 
 
 def _sacrebleu_scores(stats: BleuStatistics, max_order: int) -> np.ndarray:
-    """sacrebleu's ``BLEU.compute_bleu(..., smooth_method="exp", effective_order=True)`` / 100, for all texts at once.
+    """Score all texts as sacrebleu's ``BLEU.compute_bleu(..., smooth_method="exp", effective_order=True)`` / 100.
 
     The same operations in the same order as sacrebleu 2.x's ``compute_bleu``: the brevity penalty, precisions
     ``100 * correct / total`` (``100 / (2^k * total)`` for the k-th order without a match), summed logs over the

@@ -89,11 +89,11 @@ def token_ids(texts: Sequence[str], name: str = DEFAULT_TOKENIZER) -> TokenIds:
     Under ``13a`` a text's tokens are its whitespace-separated words' tokens, end to end: 13a's first rule pads
     single characters, and its other rules look at two adjacent characters, where a whitespace character next to a
     word's edge acts like the space 13a itself puts around a line (neither is a digit, ``.``, ``,`` or ``-``). The
-    one rule that crosses whitespace deletes ``-`` before a line break, so texts holding ``-\\n`` are cut whole.
-    The distinct pieces (words, and those whole texts) are then joined by tabs around a marker character found in
-    none of them, and go through sacrebleu's tokenizer in one call; the markers cut its output back into pieces. A
-    corpus has far fewer distinct words than words, and one long call avoids sacrebleu's per-call cost, so this
-    takes a fraction of the time of tokenizing every text. Other tokenizers run once per distinct text.
+    one rule that crosses whitespace deletes a hyphen before a line break, so texts holding one are cut whole. The
+    distinct pieces (words, and those whole texts) are then joined by tabs around a marker character found in none
+    of them, and go through sacrebleu's tokenizer in one call; the markers cut its output back into pieces. A corpus
+    has far fewer distinct words than words, and one long call avoids sacrebleu's per-call cost, so this takes a
+    fraction of the time of tokenizing every text. Other tokenizers run once per distinct text.
     tests/test_eval_selfbleu.py checks the result against :func:`tokenize` on texts built to break these rules.
 
     Args:
