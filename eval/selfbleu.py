@@ -211,10 +211,12 @@ def bleu_statistics(tokens: TokenIds | Sequence[Sequence[str]], groups: np.ndarr
     if np.any(layout[1:] < layout[:-1]):
         shift = (np.cumsum(lengths) - lengths)[layout] - (laid_ends - laid_lengths)
         ids = ids[np.repeat(shift, laid_lengths) + np.arange(len(ids))]
-    text_of = np.repeat(np.arange(len(lengths)), laid_lengths)
+    # 32-bit indices where they fit: the work is bound by memory traffic.
+    index_type = np.int32 if max(len(ids), len(lengths)) < 2**31 else np.int64
+    text_of = np.repeat(np.arange(len(lengths), dtype=index_type), laid_lengths)
 
     matches = np.zeros((len(lengths), max_order), dtype=np.int64)
-    positions, keys = np.arange(len(ids)), ids
+    positions, keys = np.arange(len(ids), dtype=index_type), ids.astype(np.int64)
     for order in range(1, max_order + 1):
         if positions.size == 0:
             break
@@ -250,7 +252,9 @@ def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -
     counts = np.diff(pair_start, append=len(grams))
     pair_text = texts[pair_start]
     # A segment holds the pairs of one n-gram within one group.
-    new_segment = new_gram[pair_start] | _run_starts(groups[pair_text])
+    new_segment = new_gram[pair_start]
+    if groups[0] != groups[-1]:
+        new_segment |= _run_starts(groups[pair_text])
     segment_start = np.flatnonzero(new_segment)
     segment = np.cumsum(new_segment) - 1
     largest = np.maximum.reduceat(counts, segment_start)
@@ -275,12 +279,13 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
 def _sort_by_key(keys: np.ndarray, positions: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions and non-negative keys, sorted by key and then position (every position is below ``span``).
 
-    Sorting the keys with the positions packed into their low digits gives this order several times faster than an
+    Sorting the keys with the positions packed into their low bits gives this order several times faster than an
     argsort (a sort moves values, an argsort chases indices), so it is used whenever the packed values fit an int64.
     """
-    if int(keys.max()) < np.iinfo(np.int64).max // span:
-        packed = np.sort(keys * span + positions)
-        return packed % span, packed // span
+    bits = span.bit_length()
+    if int(keys.max()) < 2 ** (63 - bits):
+        packed = np.sort((keys << bits) | positions)
+        return (packed & (2**bits - 1)).astype(positions.dtype), packed >> bits
     order = np.lexsort((positions, keys))
     return positions[order], keys[order]
 
