@@ -259,13 +259,15 @@ def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -
     segment = np.cumsum(new_segment) - 1
     largest = np.maximum.reduceat(counts, segment_start)
     is_largest = counts == largest[segment]
-    holders = np.add.reduceat(is_largest.astype(np.int64), segment_start)
+    sole = np.add.reduceat(is_largest, segment_start, dtype=np.int64) == 1
     second = np.maximum.reduceat(np.where(is_largest, 0, counts), segment_start)
-    # The largest count among the *other* texts: the lower count for the only holder of the largest, else the largest.
-    clip = np.where(is_largest & (holders[segment] == 1), second[segment], largest[segment])
-    clipped = np.bincount(pair_text, weights=np.minimum(counts, clip), minlength=len(groups))
+    # The largest count among the *other* texts is the largest, except for the only holder of the largest: the
+    # second largest. So every count is matched whole but the only holder's, which loses (largest - second).
+    holder = is_largest & sole[segment]
+    lost = np.bincount(pair_text[holder], weights=(largest - second)[sole], minlength=len(groups))
+    clipped = np.bincount(texts, minlength=len(groups)) - lost.astype(np.int64)
     shared = (np.diff(segment_start, append=len(counts)) > 1)[segment]
-    return clipped.astype(np.int64), np.cumsum(new_gram) - 1, np.repeat(shared, counts)
+    return clipped, np.cumsum(new_gram) - 1, np.repeat(shared, counts)
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:
