@@ -279,17 +279,22 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
 
 
 def _sort_by_key(keys: np.ndarray, positions: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and non-negative keys, sorted by key and then position (every position is below ``span``).
+    """Positions and non-negative int64 keys, sorted by key and then position (every position is below ``span``).
 
     Sorting the keys with the positions packed into their low bits gives this order several times faster than an
     argsort (a sort moves values, an argsort chases indices), so it is used whenever the packed values fit an int64.
+    It works in place: ``keys`` is overwritten.
     """
     bits = span.bit_length()
-    if int(keys.max()) < 2 ** (63 - bits):
-        packed = np.sort((keys << bits) | positions)
-        return (packed & (2**bits - 1)).astype(positions.dtype), packed >> bits
-    order = np.lexsort((positions, keys))
-    return positions[order], keys[order]
+    if int(keys.max()) >= 2 ** (63 - bits):
+        order = np.lexsort((positions, keys))
+        return positions[order], keys[order]
+    keys <<= bits
+    keys |= positions
+    keys.sort()
+    positions = (keys & (2**bits - 1)).astype(positions.dtype)
+    keys >>= bits
+    return positions, keys
 
 
 def _closest_other_lengths(lengths: np.ndarray, groups: np.ndarray) -> np.ndarray:

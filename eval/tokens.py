@@ -37,7 +37,7 @@ class TokenIds:
         vocabulary: defaultdict[str, int] = defaultdict()
         vocabulary.default_factory = vocabulary.__len__
         flat = list(chain.from_iterable(tokens))
-        ids = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
+        ids = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int32, count=len(flat))
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         return cls(ids, lengths, len(vocabulary))
 
@@ -89,11 +89,12 @@ def token_ids(texts: Sequence[str], name: str = DEFAULT_TOKENIZER) -> TokenIds:
     Under ``13a`` a text's tokens are its whitespace-separated words' tokens, end to end: 13a's first rule pads
     single characters, and its other rules look at two adjacent characters, where a whitespace character next to a
     word's edge acts like the space 13a itself puts around a line (neither is a digit, ``.``, ``,`` or ``-``). The
-    one rule that crosses whitespace deletes a hyphen before a line break, so texts holding one are cut whole. The
-    distinct pieces (words, and those whole texts) are then joined by tabs around a marker character found in none
-    of them, and go through sacrebleu's tokenizer in one call; the markers cut its output back into pieces. A corpus
-    has far fewer distinct words than words, and one long call avoids sacrebleu's per-call cost, so this takes a
-    fraction of the time of tokenizing every text. Other tokenizers run once per distinct text.
+    one rule that crosses whitespace deletes a hyphen before a line break (which deleting ``<skipped>`` can form),
+    so texts holding either are cut whole. The distinct pieces (words, and those whole texts) are then joined by
+    tabs around a marker character found in none of them, and go through sacrebleu's tokenizer in one call; the
+    markers cut its output back into pieces. A corpus has far fewer distinct words than words, and one long call
+    avoids sacrebleu's per-call cost, so this takes a fraction of the time of tokenizing every text. Other
+    tokenizers run once per distinct text.
     tests/test_eval_selfbleu.py checks the result against :func:`tokenize` on texts built to break these rules.
 
     Args:
@@ -116,26 +117,34 @@ def token_ids(texts: Sequence[str], name: str = DEFAULT_TOKENIZER) -> TokenIds:
     tokenizer = _tokenizer(name)
     word_wise = name == "13a"
     pieces: defaultdict[str, int] = defaultdict(count(1).__next__)  # a new piece gets the next id; 0 marks an end
-    piece_ids, piece_counts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    piece_ids, piece_counts = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int64)]
     for chunk in _chunks(texts):
         whole = _concatenated(chunk)
-        numbered = _numbered(chunk, str.split, pieces) if word_wise and "-\n" not in whole else None
+        numbered = _numbered(chunk, str.split, pieces) if word_wise and not _joins_words(whole) else None
         if numbered is None:
-            split = [[text.rstrip()] if not word_wise or "-\n" in text else text.split() for text in chunk]
+            split = [[text.rstrip()] if not word_wise or _joins_words(text) else text.split() for text in chunk]
             flat = list(chain.from_iterable(split))
             numbered = (
-                np.fromiter(map(pieces.__getitem__, flat), dtype=np.int64, count=len(flat)) - 1,
+                np.fromiter(map(pieces.__getitem__, flat), dtype=np.int32, count=len(flat)) - 1,
                 np.fromiter(map(len, split), dtype=np.int64, count=len(split)),
             )
         piece_ids.append(numbered[0])
         piece_counts.append(numbered[1])
     vocabulary = _piece_tokens(tokenizer, list(pieces), word_wise)
     occurrences, counts = np.concatenate(piece_ids), np.concatenate(piece_counts)
+    del piece_ids
     tokens_per_occurrence = vocabulary.lengths[occurrences]
     ends = np.cumsum(tokens_per_occurrence)
     # Output token k is token (k - first output token of its occurrence) of the occurrence's piece.
-    offsets = (np.cumsum(vocabulary.lengths) - vocabulary.lengths)[occurrences] - (ends - tokens_per_occurrence)
-    ids = vocabulary.ids[np.repeat(offsets, tokens_per_occurrence) + np.arange(ends[-1] if ends.size else 0)]
+    offsets = (np.cumsum(vocabulary.lengths) - vocabulary.lengths)[occurrences]
+    del occurrences
+    offsets -= ends
+    offsets += tokens_per_occurrence
+    index = np.repeat(offsets, tokens_per_occurrence)
+    del offsets, tokens_per_occurrence
+    index += np.arange(len(index))
+    ids = vocabulary.ids[index]
+    del index
     last_piece = np.cumsum(counts)
     ends = np.r_[0, ends]
     return TokenIds(ids, ends[last_piece] - ends[last_piece - counts], vocabulary.vocabulary_size)
@@ -160,7 +169,7 @@ def _numbered(
     for the marker. Returns None where the strings hold every private-use character.
     """
     if not strings:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
     for code in range(0xE000, 0xF900):
         mark = chr(code)
         joined = f"\t{mark}\t".join(strings) + f"\t{mark}"
@@ -170,10 +179,15 @@ def _numbered(
         return None
     numbers[mark] = 0
     items = cut(joined)
-    ids = np.fromiter(map(numbers.__getitem__, items), dtype=np.int64, count=len(items))
-    del numbers[mark]
+    ids = np.fromiter(map(numbers.__getitem__, items), dtype=np.int32, count=len(items))
+    del numbers[mark], items
     ends = np.flatnonzero(ids == 0)
     return ids[ids != 0] - 1, np.diff(ends, prepend=-1) - 1
+
+
+def _joins_words(text: str) -> bool:
+    """Whether 13a may join words of the text: it deletes ``<skipped>``, then a hyphen before a line break."""
+    return "-\n" in text or "<skipped>" in text
 
 
 def _concatenated(texts: list[str]) -> str:

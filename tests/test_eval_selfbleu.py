@@ -66,6 +66,17 @@ def test_token_ids_number_the_tokens_of_other_tokenizers(name):
     assert same_token_ids(token_ids(texts, name), TokenIds.from_lists(tokenize(texts, name)))
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(["long-\nword here", "long- word"], id="hyphen-before-line-break"),
+        pytest.param(["-<skipped>\na b", "a-<skipped><skipped>\nb"], id="skipped-then-hyphen-before-line-break"),
+    ],
+)
+def test_token_ids_keep_words_that_13a_joins(texts):
+    assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
 def test_token_ids_are_the_same_across_chunks(monkeypatch):
     texts = ["a b.", "b-\nc", "", "c d!", "a b.", "3.5 1,000", "x-\ny", "d"]
     monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 3)
