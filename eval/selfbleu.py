@@ -256,7 +256,8 @@ def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -
     if groups[0] != groups[-1]:
         new_segment |= _run_starts(groups[pair_text])
     segment_start = np.flatnonzero(new_segment)
-    segment = np.cumsum(new_segment) - 1
+    segment = np.cumsum(new_segment, dtype=texts.dtype)  # texts' index type holds any count of occurrences
+    segment -= 1
     largest = np.maximum.reduceat(counts, segment_start)
     is_largest = counts == largest[segment]
     sole = np.add.reduceat(is_largest, segment_start, dtype=np.int64) == 1
@@ -266,8 +267,11 @@ def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -
     holder = is_largest & sole[segment]
     lost = np.bincount(pair_text[holder], weights=(largest - second)[sole], minlength=len(groups))
     clipped = np.bincount(texts, minlength=len(groups)) - lost.astype(np.int64)
-    shared = (np.diff(segment_start, append=len(counts)) > 1)[segment]
-    return clipped, np.cumsum(new_gram) - 1, np.repeat(shared, counts)
+    shared = np.repeat((np.diff(segment_start, append=len(counts)) > 1)[segment], counts)
+    del segment, counts, pair_text, is_largest, holder
+    gram_ids = np.cumsum(new_gram, dtype=np.int64)
+    gram_ids -= 1
+    return clipped, gram_ids, shared
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:
