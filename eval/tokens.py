@@ -18,7 +18,7 @@ CHUNK_TEXTS = 65_536
 
 @dataclass
 class TokenIds:
-    """Texts as integer token ids, flat: text i is ``ids[starts[i]:starts[i] + lengths[i]]``.
+    """Texts as integer token ids, end to end: text i holds the ``lengths[i]`` ids after those of texts 0 to i - 1.
 
     Attributes:
         ids: ``(total tokens,)`` token ids, dense from 0 (equal tokens, equal ids).
@@ -164,16 +164,16 @@ def _numbered(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Cut all strings into items with one call of ``cut``, number the items (from 0) and count them per string.
 
-    The strings are joined by tabs around a private-use character that none of them holds, which ``cut`` keeps as
-    an item of its own and which then marks where each string's items end. ``numbers`` counts from 1, as 0 stands
-    for the marker. Returns None where the strings hold every private-use character.
+    The strings are joined by tabs around a private-use character that neither they nor ``numbers`` hold, which
+    ``cut`` keeps as an item of its own and which then marks where each string's items end. ``numbers`` counts from
+    1, as 0 stands for the marker. Returns None where every private-use character is taken.
     """
     if not strings:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
     for code in range(0xE000, 0xF900):
         mark = chr(code)
         joined = f"\t{mark}\t".join(strings) + f"\t{mark}"
-        if joined.count(mark) == len(strings):
+        if mark not in numbers and joined.count(mark) == len(strings):
             break
     else:
         return None

@@ -83,6 +83,12 @@ def test_token_ids_are_the_same_across_chunks(monkeypatch):
     assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
 
 
+def test_token_ids_keep_a_word_that_is_a_later_chunks_marker(monkeypatch):
+    texts = ["a \ue000", "b \ue000 c", "\ue000"]
+    monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 1)
+    assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
 def test_token_ids_reject_a_text_that_is_not_a_string():
     with pytest.raises(TypeError, match="expected a string, got int"):
         token_ids(["a b", 3])
