@@ -10,12 +10,13 @@ text's BLEU comes from sufficient statistics that need one pass over all n-grams
 * the brevity penalty needs the other length closest to text i's (ties go to the shorter, as in sacrebleu and
   nltk): text i's own length if another text shares it, else its neighbour below or above in the sorted lengths.
 
-Counting runs in numpy over integer n-gram keys, one stable sort per n-gram order; each text's score comes from
-sacrebleu's own ``BLEU.compute_bleu`` (``smooth_method="exp"``, ``effective_order=True``), so the result equals
-``BLEU(effective_order=True).sentence_score(text, others).score / 100`` (capped at 1.0: sacrebleu's rounding can
-give 100.00000000000004 for a text identical to a reference). The ``nltk`` mode applies nltk's
-``sentence_bleu`` with ``SmoothingFunction().method1`` and uniform weights to the same statistics, the variant of
-Texygen-era papers (which used 3-grams: pass ``max_order=3`` to compare with them).
+Tokens are sacrebleu's own (:func:`eval.tokens.token_ids`), numbered; counting runs in numpy over integer
+n-gram keys, one sort per n-gram order; the scores apply sacrebleu's ``BLEU.compute_bleu`` formula
+(``smooth_method="exp"``, ``effective_order=True``) to all texts at once, with the same operations in the same
+order, so the result equals ``BLEU(effective_order=True).sentence_score(text, others).score / 100`` (capped at 1.0:
+sacrebleu's rounding can give 100.00000000000004 for a text identical to a reference). The ``nltk`` mode applies
+nltk's ``sentence_bleu`` with ``SmoothingFunction().method1`` and uniform weights to the same statistics, the
+variant of Texygen-era papers (which used 3-grams: pass ``max_order=3`` to compare with them).
 
 Self-BLEU is undefined for a single text (it has no references); it rises with the number of texts, so grouped
 scores (per prompt, then the mean) are only comparable between groups of equal size.
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.stats import group_means
-from eval.tokens import DEFAULT_TOKENIZER, tokenize
+from eval.tokens import DEFAULT_TOKENIZER, TokenIds, token_ids
 
 MODES = ("sacrebleu", "nltk")
 #: nltk's SmoothingFunction default epsilon, added to a zero match count in method 1.
@@ -90,14 +91,9 @@ def sentence_self_bleu(
     if max_order < 1:
         raise ValueError(f"max_order must be at least 1, got {max_order}")
     codes = _group_codes(texts, groups)
-    stats = bleu_statistics(tokenize(texts, tokenize_name), codes, max_order)
-    rows = zip(stats.matches.tolist(), stats.totals.tolist(), stats.lengths.tolist(), stats.ref_lengths.tolist())
-    if mode == "nltk":
-        return [_nltk_score(m, t, length, ref, max_order) for m, t, length, ref in rows]
-    from sacrebleu.metrics.bleu import BLEU
-
-    options = {"smooth_method": "exp", "effective_order": True, "max_ngram_order": max_order}
-    return [min(1.0, BLEU.compute_bleu(m, t, length, ref, **options).score / 100) for m, t, length, ref in rows]
+    stats = bleu_statistics(token_ids(texts, tokenize_name), codes, max_order)
+    scores = _nltk_scores(stats, max_order) if mode == "nltk" else _sacrebleu_scores(stats, max_order)
+    return scores.tolist()
 
 
 def self_bleu(
@@ -192,11 +188,11 @@ def _group_codes(texts: Sequence[str], groups: Sequence[Hashable] | None) -> np.
     return codes
 
 
-def bleu_statistics(tokens: Sequence[Sequence[str]], groups: np.ndarray, max_order: int) -> BleuStatistics:
+def bleu_statistics(tokens: TokenIds | Sequence[Sequence[str]], groups: np.ndarray, max_order: int) -> BleuStatistics:
     """Compute every text's BLEU statistics against the other texts of its group in O(total n-grams · log).
 
     Args:
-        tokens: Token lists, one per text.
+        tokens: Token ids from :func:`eval.tokens.token_ids`, or token lists, one per text.
         groups: Integer group code per text (all zeros for one group); every group has at least two texts.
         max_order: Longest n-gram.
 
@@ -204,69 +200,105 @@ def bleu_statistics(tokens: Sequence[Sequence[str]], groups: np.ndarray, max_ord
         The statistics, row i for text i.
 
     """
-    n_texts = len(tokens)
-    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=n_texts)
-    # Texts are laid out group by group, so once n-grams are sorted (stably) the texts of one group sit together.
+    if not isinstance(tokens, TokenIds):
+        tokens = TokenIds.from_lists(tokens)
+    lengths = tokens.lengths
+    # Texts are laid out group by group, so once n-grams are sorted the texts of one group sit together.
     layout = np.argsort(groups, kind="stable")
     laid_groups, laid_lengths = groups[layout], lengths[layout]
-    flat = [token for i in layout.tolist() for token in tokens[i]]
-    vocabulary: dict[str, int] = {}
-    # setdefault with a running counter gives every distinct token a distinct (not contiguous) id below len(flat).
-    token_ids = np.fromiter(map(vocabulary.setdefault, flat, range(len(flat))), dtype=np.int64, count=len(flat))
-    text_of = np.repeat(np.arange(n_texts), laid_lengths)
-    starts = np.cumsum(laid_lengths) - laid_lengths
-    remaining = laid_lengths[text_of] - (np.arange(len(flat)) - starts[text_of])  # tokens from here to the text's end
+    laid_ends = np.cumsum(laid_lengths)
+    ids = tokens.ids
+    if np.any(layout[1:] < layout[:-1]):
+        shift = (np.cumsum(lengths) - lengths)[layout] - (laid_ends - laid_lengths)
+        ids = ids[np.repeat(shift, laid_lengths) + np.arange(len(ids))]
+    # 32-bit indices where they fit: the work is bound by memory traffic.
+    index_type = np.int32 if max(len(ids), len(lengths)) < 2**31 else np.int64
+    text_of = np.repeat(np.arange(len(lengths), dtype=index_type), laid_lengths)
 
-    matches = np.zeros((n_texts, max_order), dtype=np.int64)
-    positions, gram_ids = np.arange(len(flat)), token_ids
+    matches = np.zeros((len(lengths), max_order), dtype=np.int64)
+    positions, keys = np.arange(len(ids), dtype=index_type), ids.astype(np.int64)
     for order in range(1, max_order + 1):
-        if order > 1:
-            keep = remaining[positions] >= order
-            positions = positions[keep]
-            gram_ids = gram_ids[keep] * max(len(flat), 1) + token_ids[positions + order - 1]
         if positions.size == 0:
             break
-        gram_ids, matches[:, order - 1] = _clipped_matches(gram_ids, text_of[positions], laid_groups)
+        positions, keys = _sort_by_key(keys, positions, len(ids))
+        texts = text_of[positions]
+        matches[:, order - 1], gram_ids, shared = _clipped_matches(keys, texts, laid_groups)
+        # An n-gram that no other text of the group holds cannot be extended into one that another text holds.
+        keep = shared & (laid_ends[texts] - positions > order)
+        positions = positions[keep]
+        keys = gram_ids[keep] * tokens.vocabulary_size + ids[positions + order]
     unlaid = np.empty_like(matches)
     unlaid[layout] = matches
     totals = np.maximum(lengths[:, None] - np.arange(max_order)[None, :], 0)
     return BleuStatistics(unlaid, totals, lengths, _closest_other_lengths(lengths, groups))
 
 
-def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _clipped_matches(grams: np.ndarray, texts: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, ...]:
     """Sum, per text, min(count of an n-gram in the text, its largest count in another text of the group).
 
     Args:
-        grams: An n-gram key per occurrence (equal keys, equal n-grams).
-        texts: The text of each occurrence, non-decreasing (texts laid out group by group).
+        grams: An n-gram key per occurrence, sorted (equal keys, equal n-grams).
+        texts: The text of each occurrence, non-decreasing within an n-gram (texts laid out group by group).
         groups: Group code per text, non-decreasing.
 
     Returns:
-        Dense n-gram ids per occurrence (for building the next order's keys) and the clipped matches per text.
+        The clipped matches per text; per occurrence, a dense n-gram id and whether another text of the group holds
+        the n-gram.
 
     """
-    order = np.argsort(grams, kind="stable")  # by n-gram, then by text: occurrences keep their text order
-    grams_sorted, texts_sorted = grams[order], texts[order]
-    new_gram = np.r_[True, grams_sorted[1:] != grams_sorted[:-1]]
-    dense = np.empty_like(grams)
-    dense[order] = np.cumsum(new_gram) - 1
+    new_gram = _run_starts(grams)
     # One (text, n-gram) pair per run of equal n-gram and text; its count is the run's length.
-    pair_start = np.flatnonzero(new_gram | np.r_[True, texts_sorted[1:] != texts_sorted[:-1]])
-    counts = np.diff(np.r_[pair_start, len(grams)])
-    pair_text = texts_sorted[pair_start]
-    pair_group = groups[pair_text]
+    pair_start = np.flatnonzero(new_gram | _run_starts(texts))
+    counts = np.diff(pair_start, append=len(grams))
+    pair_text = texts[pair_start]
     # A segment holds the pairs of one n-gram within one group.
-    new_segment = new_gram[pair_start] | np.r_[True, pair_group[1:] != pair_group[:-1]]
+    new_segment = new_gram[pair_start]
+    if groups[0] != groups[-1]:
+        new_segment |= _run_starts(groups[pair_text])
     segment_start = np.flatnonzero(new_segment)
-    segment = np.cumsum(new_segment) - 1
+    segment = np.cumsum(new_segment, dtype=texts.dtype)  # texts' index type holds any count of occurrences
+    segment -= 1
     largest = np.maximum.reduceat(counts, segment_start)
     is_largest = counts == largest[segment]
-    holders = np.add.reduceat(is_largest.astype(np.int64), segment_start)
+    sole = np.add.reduceat(is_largest, segment_start, dtype=np.int64) == 1
     second = np.maximum.reduceat(np.where(is_largest, 0, counts), segment_start)
-    # The largest count among the *other* texts: the lower count for the only holder of the largest, else the largest.
-    clip = np.where(is_largest & (holders[segment] == 1), second[segment], largest[segment])
-    clipped = np.bincount(pair_text, weights=np.minimum(counts, clip), minlength=len(groups))
-    return dense, clipped.astype(np.int64)
+    # The largest count among the *other* texts is the largest, except for the only holder of the largest: the
+    # second largest. So every count is matched whole but the only holder's, which loses (largest - second).
+    holder = is_largest & sole[segment]
+    lost = np.bincount(pair_text[holder], weights=(largest - second)[sole], minlength=len(groups))
+    clipped = np.bincount(texts, minlength=len(groups)) - lost.astype(np.int64)
+    shared = np.repeat((np.diff(segment_start, append=len(counts)) > 1)[segment], counts)
+    del segment, counts, pair_text, is_largest, holder
+    gram_ids = np.cumsum(new_gram, dtype=np.int64)
+    gram_ids -= 1
+    return clipped, gram_ids, shared
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal values starts."""
+    starts = np.empty(len(values), dtype=bool)
+    starts[:1] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
+
+
+def _sort_by_key(keys: np.ndarray, positions: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and non-negative int64 keys, sorted by key and then position (every position is below ``span``).
+
+    Sorting the keys with the positions packed into their low bits gives this order several times faster than an
+    argsort (a sort moves values, an argsort chases indices), so it is used whenever the packed values fit an int64.
+    It works in place: ``keys`` is overwritten.
+    """
+    bits = span.bit_length()
+    if int(keys.max()) >= 2 ** (63 - bits):
+        order = np.lexsort((positions, keys))
+        return positions[order], keys[order]
+    keys <<= bits
+    keys |= positions
+    keys.sort()
+    positions = (keys & (2**bits - 1)).astype(positions.dtype)
+    keys >>= bits
+    return positions, keys
 
 
 def _closest_other_lengths(lengths: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -284,16 +316,37 @@ def _closest_other_lengths(lengths: np.ndarray, groups: np.ndarray) -> np.ndarra
     return np.where(counts[inverse] >= 2, lengths, closest)
 
 
-def _nltk_score(matches: list[int], totals: list[int], length: int, ref_length: int, max_order: int) -> float:
-    """Nltk ``sentence_bleu(refs, hyp, weights=(1/max_order,)*max_order, smoothing_function=method1)``."""
-    if matches[0] == 0:
-        return 0.0
-    if length > ref_length:
-        penalty = 1.0
-    elif length == 0:
-        penalty = 0.0
-    else:
-        penalty = math.exp(1 - ref_length / length)
-    weight = 1 / max_order
-    logs = [weight * math.log((m if m else NLTK_EPSILON) / max(1, t)) for m, t in zip(matches, totals)]
-    return penalty * math.exp(math.fsum(logs))
+def _sacrebleu_scores(stats: BleuStatistics, max_order: int) -> np.ndarray:
+    """Score all texts as sacrebleu's ``BLEU.compute_bleu(..., smooth_method="exp", effective_order=True)`` / 100.
+
+    The same operations in the same order as sacrebleu 2.x's ``compute_bleu``: the brevity penalty, precisions
+    ``100 * correct / total`` (``100 / (2^k * total)`` for the k-th order without a match), summed logs over the
+    orders that have n-grams, divided by their number. Capped at 1.0: sacrebleu's rounding can give 100.00000000000004
+    for a text identical to a reference.
+    """
+    lengths, ref_lengths, totals = stats.lengths, stats.ref_lengths, stats.totals
+    with np.errstate(divide="ignore", invalid="ignore"):
+        penalty = np.where(lengths < ref_lengths, np.exp(1 - ref_lengths / lengths), 1.0)
+        smoothing = np.ones(len(lengths))
+        log_sum = np.zeros(len(lengths))
+        for k in range(max_order):
+            correct, total = stats.matches[:, k], totals[:, k]
+            smoothing = np.where((total > 0) & (correct == 0), smoothing * 2, smoothing)
+            precision = np.where(correct > 0, 100.0 * correct / total, 100.0 / (smoothing * total))
+            log_sum += np.where(total > 0, np.log(precision), 0.0)
+        score = penalty * np.exp(log_sum / np.minimum(lengths, max_order))
+    return np.where(stats.matches.any(axis=1), np.minimum(score / 100, 1.0), 0.0)
+
+
+def _nltk_scores(stats: BleuStatistics, max_order: int) -> np.ndarray:
+    """Nltk ``sentence_bleu(refs, hyp, weights=(1/max_order,)*max_order, smoothing_function=method1)``, all at once."""
+    lengths, ref_lengths = stats.lengths, stats.ref_lengths
+    with np.errstate(divide="ignore", invalid="ignore"):
+        penalty = np.where(lengths > ref_lengths, 1.0, np.exp(1 - ref_lengths / lengths))
+        weight = 1 / max_order
+        precisions = np.where(stats.matches > 0, stats.matches, NLTK_EPSILON) / np.maximum(stats.totals, 1)
+        log_sum = np.zeros(len(lengths))
+        for k in range(max_order):
+            log_sum += weight * np.log(precisions[:, k])
+        score = penalty * np.exp(log_sum)
+    return np.where(stats.matches[:, 0] > 0, score, 0.0)

@@ -2,14 +2,16 @@
 
 import warnings
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from sacrebleu.metrics.bleu import BLEU
 
-from eval.selfbleu import self_bleu, self_bleu_by_group, sentence_self_bleu
-from eval.tokens import tokenize
+import eval.tokens
+from eval.selfbleu import bleu_statistics, self_bleu, self_bleu_by_group, sentence_self_bleu
+from eval.tokens import TokenIds, token_ids, tokenize
 
 
 def plain_sacrebleu(texts):
@@ -34,12 +36,107 @@ corpus = st.lists(text, min_size=2, max_size=9).flatmap(
 )
 
 
+# Pieces that exercise every rule of sacrebleu's 13a tokenizer and the places where words meet: digits beside
+# full stops, commas and hyphens, entities, <skipped>, a hyphen before a line break, other whitespace, Chinese,
+# emoji and the private-use characters that token_ids uses as markers.
+fragments = st.sampled_from(
+    ["a", "b", "9", ".", ",", "-", "'", '"', "&", "&quot;", "&amp;", "&lt;", "<skipped>", "$", "?", "/", "{", "~"]
+    + [" ", "  ", "\t", "\n", "-\n", "\r", "\xa0", "\u3000", "\x1c", "中", "文。", "😂", "\ue000", "\ue001"]
+)
+awkward_text = st.lists(fragments, max_size=14).map("".join)
+
+
+def same_token_ids(ours: TokenIds, theirs: TokenIds) -> bool:
+    return (
+        ours.ids.tolist() == theirs.ids.tolist()
+        and ours.lengths.tolist() == theirs.lengths.tolist()
+        and ours.vocabulary_size == theirs.vocabulary_size
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(awkward_text, max_size=6))
+def test_token_ids_number_the_13a_tokens_of_whole_texts(texts):
+    assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
+@pytest.mark.parametrize("name", ["intl", "char", "none", "zh"])
+def test_token_ids_number_the_tokens_of_other_tokenizers(name):
+    texts = ["Hello, world! 3.5", "中文测试。", "", "a-\nb 1-2", "Hello, world! 3.5"]
+    assert same_token_ids(token_ids(texts, name), TokenIds.from_lists(tokenize(texts, name)))
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(["long-\nword here", "long- word"], id="hyphen-before-line-break"),
+        pytest.param(["-<skipped>\na b", "a-<skipped><skipped>\nb"], id="skipped-then-hyphen-before-line-break"),
+    ],
+)
+def test_token_ids_keep_words_that_13a_joins(texts):
+    assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
+def test_token_ids_are_the_same_across_chunks(monkeypatch):
+    texts = ["a b.", "b-\nc", "", "c d!", "a b.", "3.5 1,000", "x-\ny", "d"]
+    monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 3)
+    assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
+def test_token_ids_keep_a_word_that_is_a_later_chunks_marker(monkeypatch):
+    texts = ["a \ue000", "b c", "\ue000 b"]
+    monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 1)
+    assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
+def test_token_ids_reject_a_text_that_is_not_a_string():
+    with pytest.raises(TypeError, match="expected a string, got int"):
+        token_ids(["a b", 3])
+
+
 @settings(max_examples=150, deadline=None)
 @given(corpus)
 def test_self_bleu_equals_a_plain_sacrebleu_loop(texts):
     ours = sentence_self_bleu(texts)
     assert ours == pytest.approx(plain_sacrebleu(texts), abs=1e-9)
     assert self_bleu(texts) == pytest.approx(sum(plain_sacrebleu(texts)) / len(texts), abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(awkward_text, min_size=2, max_size=6))
+def test_self_bleu_equals_a_plain_sacrebleu_loop_on_awkward_texts(texts):
+    assert sentence_self_bleu(texts) == pytest.approx(plain_sacrebleu(texts), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(["中文 测试。", "中文 测试。", "中文 不同 的 句子"], id="chinese"),
+        pytest.param(["我喜欢猫", "我喜欢狗", "你好"], id="chinese-without-spaces"),
+        pytest.param(["so good 😂😂", "so good 😂", "😂"], id="emoji"),
+        pytest.param(["a", "a b", "a b c", "b c"], id="shorter-than-four-tokens"),
+        pytest.param(["same text here", "same text here", "same text here", "other"], id="duplicates"),
+        pytest.param(["long-\nword here", "longword here", "long- word"], id="hyphen-before-line-break"),
+        pytest.param(["3.5 and 1,000", "3.5 and 1 , 000", "it's 3-4 days."], id="numbers"),
+        pytest.param(["&quot;hi&quot; &amp; bye", '"hi" & bye', "<skipped> hi"], id="entities"),
+        pytest.param(["", "", "a"], id="empty"),
+    ],
+)
+def test_self_bleu_equals_a_plain_sacrebleu_loop_on_tricky_corpora(texts):
+    assert sentence_self_bleu(texts) == pytest.approx(plain_sacrebleu(texts), abs=1e-9)
+
+
+def test_bleu_statistics_are_the_same_when_keys_are_too_large_to_pack():
+    tokens = token_ids(["a b a b c", "a b c d", "b c d e a b", "c d"])
+    groups = np.zeros(4, dtype=np.int64)
+    huge = TokenIds(tokens.ids, tokens.lengths, 2**59)  # n-gram keys beyond what fits beside a position in an int64
+    ours, packed = bleu_statistics(huge, groups, 4), bleu_statistics(tokens, groups, 4)
+    assert ours.matches.tolist() == packed.matches.tolist()
+
+
+def test_bleu_statistics_accept_token_lists():
+    stats = bleu_statistics([["a", "b"], ["a", "c"]], np.zeros(2, dtype=np.int64), 2)
+    assert stats.matches.tolist() == [[1, 0], [1, 0]]
 
 
 @settings(max_examples=100, deadline=None)
