@@ -117,7 +117,7 @@ def check_output_dir(config: RunConfig) -> None:
 
 
 def start(config: RunConfig) -> tuple[str | None, dict[str, Any]]:
-    """Check the output directory, find the checkpoint to resume, and make this run's record.
+    """Check (and create) the output directory, find the checkpoint to resume, and make this run's record.
 
     A resumed run keeps the run id of the checkpoint it continues; any other run gets a new one.
 
@@ -130,6 +130,10 @@ def start(config: RunConfig) -> tuple[str | None, dict[str, Any]]:
     """
     check_output_dir(config)
     checkpoint = resume_checkpoint(config)
+    try:
+        Path(config.output_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunDirError(f"--output-dir: cannot create {config.output_dir}: {error.strerror or error}") from None
     previous = read_record(checkpoint) if checkpoint else None
     run_id = previous["run_id"] if previous and isinstance(previous.get("run_id"), str) else uuid.uuid4().hex
     return checkpoint, {"run_id": run_id, **identity(config)}

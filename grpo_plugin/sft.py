@@ -63,6 +63,8 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
         )
     except (ImportError, ValueError, RuntimeError) as error:
         raise TrainError(f"cannot set up training: {first_line(error)}") from None
+    # Every process has checked the output directory (runs.start) before the first one writes into it.
+    trainer.accelerator.wait_for_everyone()
     if args.process_index == 0:
         write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
         runs.write_record(record, config.output_dir)

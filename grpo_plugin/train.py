@@ -250,6 +250,8 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         # What peft, TRL or a logging integration refuse here is a setting: LoRA target modules the model does not
         # have, a --report-to integration that is not installed, sizes TRL rejects.
         raise TrainError(f"cannot set up training: {first_line(error)}") from None
+    # Every process has checked the output directory (runs.start) before the first one writes into it.
+    trainer.accelerator.wait_for_everyone()
     if args.process_index == 0:
         write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
         runs.write_record(record, config.output_dir)
