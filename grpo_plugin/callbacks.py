@@ -167,7 +167,7 @@ class StopOnSignal(TrainerCallback):
     The handlers only note the signal: the step in progress (generation, backward) finishes, then this callback
     asks the Trainer to save a checkpoint (adapter, optimizer, scheduler, RNG states, ``trainer_state.json``) and
     to stop, exactly as a ``--save-steps`` boundary would, so ``--resume-from-checkpoint`` continues from it. A
-    second signal restores the default handlers and aborts at once. Use it as a context manager around
+    second signal restores the previous handlers and aborts at once. Use it as a context manager around
     ``trainer.train()``: the handlers are installed on entry (in the main thread) and restored on exit.
 
     Attributes:
@@ -186,7 +186,12 @@ class StopOnSignal(TrainerCallback):
 
     def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
-            self._previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
+            # A signal the parent chose to ignore (a shell's background job ignores SIGINT) stays ignored.
+            self._previous = {
+                signum: signal.signal(signum, self._handle)
+                for signum in self.SIGNALS
+                if signal.getsignal(signum) is not signal.SIG_IGN
+            }
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -108,3 +108,14 @@ def test_ctrl_c_saves_a_resumable_checkpoint_and_last_continues_it(tiny_qwen, tm
     assert result.exit_code == 0, result.output
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     assert [entry["step"] for entry in history if "reward" in entry] == list(range(1, step + 3))
+
+
+def test_a_signal_the_parent_ignores_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with StopOnSignal() as stop:
+            os.kill(os.getpid(), signal.SIGINT)
+        assert stop.received is None
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
