@@ -1,4 +1,4 @@
-"""The life of a training run in its output directory: whose it is, where it resumes, how it ends.
+"""A training run's life: the adapter it starts from, its output directory, where it resumes, how it ends.
 
 Shared by ``grpo-train`` and ``sft-train``. Three rules keep a user's work safe:
 

@@ -38,7 +38,6 @@ from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards
-from grpo_plugin.runs import check_init_adapter
 from rewardlab.core import ConfigError, RewardlabError, first_line
 
 
@@ -218,7 +217,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         )
     difficulty = check_difficulty(prompts) if config.curriculum == "learnability" else None
     if config.init_adapter:
-        check_init_adapter(config)
+        runs.check_init_adapter(config)
     checkpoint, record = runs.start(config)
     kwargs: dict[str, Any] = {}
     trainer_class: type[GRPOTrainer] = GRPOTrainer
