@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from test_grpo_interrupt import ROOT, wait_for
 from test_grpo_train import FAST
 
 from grpo_plugin import cli as grpo_cli
@@ -258,3 +263,32 @@ def test_grpo_trains_a_merged_sft_model(sft_run, grpo_inputs, tmp_path):
         f"training started from model {sft_out / 'merged'} with a new LoRA adapter"
         in (out / "grpo-train.yaml").read_text()
     )
+
+
+def test_sigterm_saves_a_checkpoint_and_last_resumes_it(tiny_qwen, tmp_path):
+    data = write_jsonl(tmp_path / "sft.jsonl", split_rows(8))
+    out = tmp_path / "run"
+    args = ["--model", str(tiny_qwen), "--data", str(data), "--output-dir", str(out)]
+    args += ["--per-device-train-batch-size", "4", "--seed", "0"]
+    log = tmp_path / "log.txt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grpo_plugin.sft_cli", *args, "--max-steps", "500"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=env,
+        )
+        try:
+            wait_for(log, "'loss'", process)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=120) == 143, log.read_text()
+        finally:
+            process.kill()
+    assert "interrupted by SIGTERM after" in log.read_text()
+    step = json.loads((out / "trainer_state.json").read_text())["global_step"]
+    assert (out / f"checkpoint-{step}" / "optimizer.pt").is_file()
+    result = run(main, *args, "--max-steps", str(step + 1), "--resume-from-checkpoint", "last")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == step + 1
