@@ -1,4 +1,7 @@
-"""Guards that catch a dead GRPO run while it happens, and the spread statistics ``--preflight`` prints.
+"""Callbacks that guard a training run, and the spread statistics ``--preflight`` prints.
+
+:class:`StopOnSignal` lets a run stop on Ctrl-C or SIGTERM without losing its steps; :class:`RecordRun` marks each
+checkpoint as the run's own.
 
 GRPO's advantage is each completion's reward minus its group's mean (divided by the group's std). When every
 completion of a prompt gets the same reward the advantages of that group are all zero and it contributes no
@@ -10,13 +13,18 @@ the failure this project grew from (174 steps, unnoticed). TRL logs the share of
 from __future__ import annotations
 
 import math
+import signal
 import statistics
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from transformers import TrainerCallback
+
+from grpo_plugin.runs import write_record
 
 #: A batch-wide reward std at or below this counts as "every group has zero variance". TRL's own test
 #: (``isclose(std, 0)``, absolute tolerance 1e-8) misses float noise: a run collapsed onto one completion logs a
@@ -151,3 +159,78 @@ def format_spreads(spreads: Sequence[Spread]) -> str:
             f"{s.zero_variance_groups}/{s.groups} ({s.zero_variance_share:.0%})"
         )
     return "\n".join(lines)
+
+
+class StopOnSignal(TrainerCallback):
+    """On SIGINT or SIGTERM, end training at the next optimizer step with a checkpoint; a second signal aborts.
+
+    The handlers only note the signal: the step in progress (generation, backward) finishes, then this callback
+    asks the Trainer to save a checkpoint (adapter, optimizer, scheduler, RNG states, ``trainer_state.json``) and
+    to stop, exactly as a ``--save-steps`` boundary would, so ``--resume-from-checkpoint`` continues from it. A
+    second signal restores the previous handlers and aborts at once. Use it as a context manager around
+    ``trainer.train()``: the handlers are installed on entry (in the main thread) and restored on exit.
+
+    Attributes:
+        received: The first signal received, or None.
+        stopped_at: The step at which training was stopped because of it, or None.
+
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self.received: int | None = None
+        self.stopped_at: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            # A signal the parent chose to ignore (a shell's background job ignores SIGINT) stays ignored.
+            self._previous = {
+                signum: signal.signal(signum, self._handle)
+                for signum in self.SIGNALS
+                if signal.getsignal(signum) is not signal.SIG_IGN
+            }
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is not None:
+            self._restore()
+            signal.raise_signal(signum)
+            return
+        self.received = signum
+        print(
+            f"{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
+            "(send it again to abort without saving)",
+            file=self.stream or sys.stderr,
+            flush=True,
+        )
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """After a signal, have the Trainer save a checkpoint at this step and stop."""
+        if self.received is not None and self.stopped_at is None:
+            self.stopped_at = state.global_step
+            control.should_save = True
+            control.should_training_stop = True
+
+
+class RecordRun(TrainerCallback):
+    """Copy the run record (:mod:`grpo_plugin.runs`) into every checkpoint, so ``last`` knows whose it is."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Write ``run.json`` into the checkpoint just saved (main process only)."""
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if state.is_world_process_zero and checkpoint.is_dir():
+            write_record(self.record, checkpoint)

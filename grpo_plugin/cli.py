@@ -1,179 +1,172 @@
 """``grpo-train``: GRPO with a LoRA adapter on a causal LM, rewards from rewardlab, on TRL's GRPOTrainer.
 
 The command parses options and calls :func:`grpo_plugin.train.train` (or :func:`~grpo_plugin.train.preflight`);
-torch, transformers and trl are imported only once the options are valid.
+torch, transformers and trl are imported only once the options are valid. The options every training command
+shares (model, data, LoRA, optimizer, output directory, resume) and how a command runs are here too:
+``sft-train`` (:mod:`grpo_plugin.sft_cli`) uses them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from grpo_plugin.config import CURRICULA, TrainConfig, load_yaml, resolve
+from grpo_plugin.config import CURRICULA, RunConfig, TrainConfig, load_yaml, resolve
+from grpo_plugin.runs import Interrupted
 from rewardlab.cli import param_option, parse_param_options, parse_weights, user_errors, weights_option
 
 DEFAULTS = TrainConfig()
 
-
-def _default(name: str) -> Any:
-    value = getattr(DEFAULTS, name)
-    return ",".join(value) if isinstance(value, list) else value
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-EPILOG = """\b
-Examples:
-  grpo-train --reward engagement --model Qwen/Qwen3-0.6B --data prompts.jsonl
-  grpo-train --reward math,overlong --weights 1,0.5 -p overlong.max_length=1024 --data math.jsonl
-  grpo-train --reward my_rewards.py:brevity --data prompts.jsonl --preflight
-  accelerate launch --config_file examples/accelerate/ddp.yaml -m grpo_plugin.cli --config run.yaml
-"""
+def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options of :class:`~grpo_plugin.config.RunConfig`, with the command's defaults, as one decorator."""
+
+    def default(name: str) -> Any:
+        value = getattr(defaults, name)
+        return ",".join(value) if isinstance(value, list) else value
+
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="YAML file with the same keys as these options (dashes or underscores); the command line wins.",
+        ),
+        click.option(
+            "--model", default=default("model"), show_default=True, help="Hub id or local path of a causal LM."
+        ),
+        click.option("--data", help=data_help),
+        click.option(
+            "--output-dir",
+            default=default("output_dir"),
+            show_default=True,
+            help=f"Where the adapter, tokenizer, trainer_state.json, checkpoints and {defaults.resolved_name} go.",
+        ),
+        click.option(
+            "--system-prompt",
+            help="System message put in front of every prompt (string prompts become chat messages).",
+        ),
+        click.option(
+            "--per-device-train-batch-size",
+            type=int,
+            default=default("per_device_train_batch_size"),
+            show_default=True,
+            help="Rows per device per step.",
+        ),
+        click.option(
+            "--gradient-accumulation-steps",
+            type=int,
+            default=default("gradient_accumulation_steps"),
+            show_default=True,
+        ),
+        click.option("--learning-rate", type=float, default=default("learning_rate"), show_default=True),
+        click.option(
+            "--max-steps",
+            type=int,
+            default=default("max_steps"),
+            show_default=True,
+            help="Optimizer steps; -1 trains for --epochs.",
+        ),
+        click.option("--epochs", type=float, default=default("epochs"), show_default=True),
+        click.option("--seed", type=int, default=default("seed"), show_default=True),
+        click.option(
+            "--lora/--no-lora",
+            default=default("lora"),
+            show_default=True,
+            help="Train a LoRA adapter, or the full model.",
+        ),
+        click.option("--lora-r", type=int, default=default("lora_r"), show_default=True),
+        click.option("--lora-alpha", type=int, default=default("lora_alpha"), show_default=True),
+        click.option(
+            "--lora-target-modules",
+            default=default("lora_target_modules"),
+            show_default=True,
+            help="Module names, comma-separated, or all-linear.",
+        ),
+        click.option(
+            "--report-to",
+            default=default("report_to"),
+            show_default=True,
+            help="tensorboard, wandb or none (comma-separated for several).",
+        ),
+        click.option(
+            "--logging-steps",
+            type=int,
+            default=default("logging_steps"),
+            show_default=True,
+            help="Log metrics every N steps.",
+        ),
+        click.option(
+            "--save-steps",
+            type=int,
+            default=default("save_steps"),
+            show_default=True,
+            help="Write a checkpoint every N steps (Ctrl-C or SIGTERM also writes one, then stops).",
+        ),
+        click.option(
+            "--resume-from-checkpoint",
+            metavar="DIR|last",
+            help="Continue from a checkpoint directory, or `last` for the newest of the run in --output-dir.",
+        ),
+        click.option(
+            "--overwrite-output-dir",
+            is_flag=True,
+            default=default("overwrite_output_dir"),
+            help="Start a new run in a non-empty --output-dir (refused otherwise); its files are replaced as the "
+            "new run writes them.",
+        ),
+        click.option(
+            "--merge",
+            is_flag=True,
+            default=default("merge"),
+            help="Also write the adapter merged into the model to OUTPUT_DIR/merged.",
+        ),
+    ]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
-@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="YAML file with the same keys as these options (dashes or underscores); the command line wins.",
-)
-@click.option("--model", default=_default("model"), show_default=True, help="Hub id or local path of a causal LM.")
-@click.option(
-    "--data",
-    help="Prompts: JSONL or a saved Hugging Face dataset directory; `prompt` is a string or chat messages, "
-    "other columns reach the rewards.",
-)
-@click.option(
-    "--reward", "-r", help="Reward spec: registry names, module:function or file.py:function, comma-separated."
-)
-@weights_option
-@param_option
-@click.option(
-    "--output-dir",
-    default=_default("output_dir"),
-    show_default=True,
-    help="Where the adapter, tokenizer, trainer_state.json and grpo-train.yaml go.",
-)
-@click.option(
-    "--system-prompt", help="System message put in front of every prompt (string prompts become chat messages)."
-)
-@click.option(
-    "--num-generations",
-    type=int,
-    default=_default("num_generations"),
-    show_default=True,
-    help="Completions sampled per prompt (the group).",
-)
-@click.option(
-    "--per-device-train-batch-size",
-    type=int,
-    default=_default("per_device_train_batch_size"),
-    show_default=True,
-    help="Completions per device per step.",
-)
-@click.option(
-    "--gradient-accumulation-steps", type=int, default=_default("gradient_accumulation_steps"), show_default=True
-)
-@click.option("--learning-rate", type=float, default=_default("learning_rate"), show_default=True)
-@click.option(
-    "--beta",
-    type=float,
-    default=_default("beta"),
-    show_default=True,
-    help="KL coefficient against the starting model (0 loads no reference model).",
-)
-@click.option(
-    "--temperature",
-    type=float,
-    default=_default("temperature"),
-    show_default=True,
-    help="Sampling temperature of the completions.",
-)
-@click.option(
-    "--max-completion-length",
-    type=int,
-    default=_default("max_completion_length"),
-    show_default=True,
-    help="Tokens per completion at most.",
-)
-@click.option(
-    "--max-steps",
-    type=int,
-    default=_default("max_steps"),
-    show_default=True,
-    help="Optimizer steps; -1 trains for --epochs.",
-)
-@click.option("--epochs", type=float, default=_default("epochs"), show_default=True)
-@click.option("--seed", type=int, default=_default("seed"), show_default=True)
-@click.option(
-    "--lora/--no-lora", default=_default("lora"), show_default=True, help="Train a LoRA adapter, or the full model."
-)
-@click.option("--lora-r", type=int, default=_default("lora_r"), show_default=True)
-@click.option("--lora-alpha", type=int, default=_default("lora_alpha"), show_default=True)
-@click.option(
-    "--lora-target-modules",
-    default=_default("lora_target_modules"),
-    show_default=True,
-    help="Module names, comma-separated, or all-linear.",
-)
-@click.option(
-    "--report-to",
-    default=_default("report_to"),
-    show_default=True,
-    help="tensorboard, wandb or none (comma-separated for several).",
-)
-@click.option(
-    "--logging-steps",
-    type=int,
-    default=_default("logging_steps"),
-    show_default=True,
-    help="Log metrics every N steps.",
-)
-@click.option(
-    "--save-steps",
-    type=int,
-    default=_default("save_steps"),
-    show_default=True,
-    help="Write a checkpoint every N steps.",
-)
-@click.option(
-    "--resume-from-checkpoint",
-    metavar="DIR|last",
-    help="Continue from a checkpoint directory, or `last` for the newest in --output-dir.",
-)
-@click.option(
-    "--use-vllm", is_flag=True, default=_default("use_vllm"), help="Generate with vLLM (needs vllm and a GPU)."
-)
-@click.option(
-    "--merge",
-    is_flag=True,
-    default=_default("merge"),
-    help="Also write the adapter merged into the model to OUTPUT_DIR/merged.",
-)
-@click.option(
-    "--curriculum",
-    type=click.Choice(CURRICULA),
-    default=_default("curriculum"),
-    show_default=True,
-    help="learnability: sample prompts by p(1-p) of their success rate; a `difficulty` column orders the start.",
-)
-@click.option(
-    "--curriculum-threshold",
-    type=float,
-    help="Reward at or above which a completion counts as a success (default: rewards normalised to [0, 1]).",
-)
-@click.option(
-    "--preflight",
-    is_flag=True,
-    help="Sample a few prompts × num-generations, print the reward spread and the share of zero-variance "
-    "groups, and exit without training.",
-)
-@click.pass_context
-def main(ctx: click.Context, config_file: str | None, preflight: bool, **options: Any) -> None:
-    """Fine-tune a causal LM with GRPO on rewardlab rewards (TRL GRPOTrainer + peft LoRA)."""
+@contextlib.contextmanager
+def interrupts() -> Iterator[None]:
+    """Turn a run stopped by a signal into its one-line message and exit status 128 + the signal (130, 143).
+
+    A second Ctrl-C (or one before training starts) aborts without saving: one line too, exit status 130.
+    """
+    try:
+        yield
+    except Interrupted as stop:
+        click.echo(stop.message, err=True)
+        sys.exit(stop.exit_status)
+    except KeyboardInterrupt:
+        click.echo("interrupted: stopped without saving", err=True)
+        sys.exit(130)
+
+
+def run_command(
+    ctx: click.Context,
+    cls: type[RunConfig],
+    config_file: str | None,
+    options: dict[str, Any],
+    action: Callable[[Any], Any],
+) -> Any:
+    """Resolve a training command's settings (command line over ``--config`` over defaults) and run ``action``.
+
+    Only options the user typed count as typed, so a ``--config`` value is not replaced by a default. User
+    mistakes end in one line with exit status 2, a signal as :func:`interrupts` says.
+    """
     # transformers 5 renamed gradient checkpointing, which TRL still sets; the notice says nothing to a user.
     warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
     typed = {
@@ -185,31 +178,115 @@ def main(ctx: click.Context, config_file: str | None, preflight: bool, **options
         typed["params"] = parse_param_options(typed["params"])
     if "weights" in typed:
         typed["weights"] = parse_weights(typed["weights"])
-    with user_errors():
-        config = resolve(typed, load_yaml(config_file) if config_file else {})
+    with interrupts(), user_errors():
+        config = resolve(typed, load_yaml(config_file, cls) if config_file else {}, cls)
         config.require_inputs()
-        if preflight:
-            from grpo_plugin.train import preflight as run_preflight
-
-            run_preflight(config)
-            return
-        from grpo_plugin.train import train
-
-        result = train(config)
-    _summarise(result)
+        return action(config)
 
 
-def _summarise(result: Any) -> None:
-    if not result.main_process:
+def summarise(result: Any, metric: str, resolved_name: str) -> None:
+    """Print how ``metric`` moved over the run and what was saved where (main process only)."""
+    if result is None or not result.main_process:
         return
-    trend = result.reward_trend()
+    trend = result.trend(metric)
     if trend is not None:
         first, last = trend
-        click.echo(f"reward: {first:.4f} over the first logged steps -> {last:.4f} over the last")
+        click.echo(f"{metric}: {first:.4f} over the first logged steps -> {last:.4f} over the last")
     what = "LoRA adapter" if result.adapter else "model"
-    click.echo(f"saved the {what}, tokenizer, trainer_state.json and grpo-train.yaml to {result.output_dir}")
+    click.echo(f"saved the {what}, tokenizer, trainer_state.json and {resolved_name} to {result.output_dir}")
     if result.merged_dir is not None:
         click.echo(f"merged model: {result.merged_dir}")
+
+
+EPILOG = """\b
+Examples:
+  grpo-train --reward engagement --model Qwen/Qwen3-0.6B --data prompts.jsonl
+  grpo-train --reward math,overlong --weights 1,0.5 -p overlong.max_length=1024 --data math.jsonl
+  grpo-train --reward my_rewards.py:brevity --data prompts.jsonl --preflight
+  grpo-train --reward engagement --model Qwen/Qwen3-0.6B --init-adapter runs/sft --data runs/split/grpo.jsonl
+  accelerate launch --config_file examples/accelerate/ddp.yaml -m grpo_plugin.cli --config run.yaml
+"""
+
+
+@click.command(epilog=EPILOG, context_settings=CONTEXT)
+@run_options(
+    DEFAULTS,
+    data_help="Prompts: JSONL or a saved Hugging Face dataset directory; `prompt` is a string or chat messages, "
+    "other columns reach the rewards.",
+)
+@click.option(
+    "--reward", "-r", help="Reward spec: registry names, module:function or file.py:function, comma-separated."
+)
+@weights_option
+@param_option
+@click.option(
+    "--num-generations",
+    type=int,
+    default=DEFAULTS.num_generations,
+    show_default=True,
+    help="Completions sampled per prompt (the group).",
+)
+@click.option(
+    "--beta",
+    type=float,
+    default=DEFAULTS.beta,
+    show_default=True,
+    help="KL coefficient against the starting model (0 loads no reference model).",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=DEFAULTS.temperature,
+    show_default=True,
+    help="Sampling temperature of the completions.",
+)
+@click.option(
+    "--max-completion-length",
+    type=int,
+    default=DEFAULTS.max_completion_length,
+    show_default=True,
+    help="Tokens per completion at most.",
+)
+@click.option("--use-vllm", is_flag=True, default=DEFAULTS.use_vllm, help="Generate with vLLM (needs vllm and a GPU).")
+@click.option(
+    "--curriculum",
+    type=click.Choice(CURRICULA),
+    default=DEFAULTS.curriculum,
+    show_default=True,
+    help="learnability: sample prompts by p(1-p) of their success rate; a `difficulty` column orders the start.",
+)
+@click.option(
+    "--curriculum-threshold",
+    type=float,
+    help="Reward at or above which a completion counts as a success (default: rewards normalised to [0, 1]).",
+)
+@click.option(
+    "--init-adapter",
+    metavar="DIR",
+    help="Continue training this LoRA adapter (say the one sft-train wrote) instead of a new one; --model must be "
+    "its base model. Its LoRA shape replaces the --lora-* options.",
+)
+@click.option(
+    "--preflight",
+    is_flag=True,
+    help="Sample a few prompts × num-generations, print the reward spread and the share of zero-variance "
+    "groups, and exit without training.",
+)
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, preflight: bool, **options: Any) -> None:
+    """Fine-tune a causal LM with GRPO on rewardlab rewards (TRL GRPOTrainer + peft LoRA)."""
+    if preflight:
+        from grpo_plugin.train import preflight as run_preflight
+
+        run_command(ctx, TrainConfig, config_file, options, run_preflight)
+        return
+
+    def train(config: TrainConfig) -> Any:
+        from grpo_plugin.train import train
+
+        return train(config)
+
+    summarise(run_command(ctx, TrainConfig, config_file, options, train), "reward", DEFAULTS.resolved_name)
 
 
 if __name__ == "__main__":

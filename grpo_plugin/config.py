@@ -1,7 +1,8 @@
-"""The settings of one ``grpo-train`` run: defaults, a YAML file, the command line, and the resolved record.
+"""The settings of one ``grpo-train`` or ``sft-train`` run: defaults, a YAML file, the command line, the record.
 
 Precedence is command line over ``--config file.yaml`` over the defaults below. The resolved settings are written
-into the output directory as ``grpo-train.yaml``, a file ``--config`` reads back, so a run can be repeated.
+into the output directory as ``grpo-train.yaml`` (``sft-train.yaml``), a file ``--config`` reads back, so a run can
+be repeated.
 """
 
 from __future__ import annotations
@@ -10,15 +11,12 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from rewardlab.core import ConfigError
 from rewardlab.io import atomic_writer
-
-#: File the resolved settings are written to, inside the output directory.
-RESOLVED_NAME = "grpo-train.yaml"
 
 #: Logging integrations ``--report-to`` accepts.
 REPORTERS = ("tensorboard", "wandb", "none")
@@ -28,28 +26,23 @@ CURRICULA = ("none", "learnability")
 
 
 @dataclasses.dataclass
-class TrainConfig:
-    """Everything ``grpo-train`` needs; field names are the YAML keys and, with dashes, the command-line options.
+class RunConfig:
+    """What ``grpo-train`` and ``sft-train`` share: the model, the data, the LoRA adapter, the optimizer and the run.
 
-    The training knobs keep TRL's ``GRPOConfig`` defaults except ``learning_rate`` (1e-5: TRL's 1e-6 is meant for
-    full fine-tuning, a LoRA adapter needs a larger step) and ``logging_steps`` (1, so the zero-variance guard and
-    the logged reward see every step).
+    Field names are the YAML keys and, with dashes, the command-line options. Each command's settings add to these
+    (:class:`TrainConfig`, :class:`SFTTrainConfig`) and name the file their resolved settings are written to.
     """
+
+    #: The command whose settings these are; recorded with the run so one command never resumes another's.
+    command: ClassVar[str] = "grpo-train"
 
     model: str = "Qwen/Qwen3-0.6B"
     data: str | None = None
-    reward: str | None = None
-    weights: list[float] | None = None
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     output_dir: str = "runs/grpo"
     system_prompt: str | None = None
-    num_generations: int = 8
     per_device_train_batch_size: int = 8
     gradient_accumulation_steps: int = 1
     learning_rate: float = 1e-5
-    beta: float = 0.0
-    temperature: float = 1.0
-    max_completion_length: int = 512
     max_steps: int = -1
     epochs: float = 1.0
     seed: int = 42
@@ -61,17 +54,20 @@ class TrainConfig:
     logging_steps: int = 1
     save_steps: int = 500
     resume_from_checkpoint: str | None = None
-    use_vllm: bool = False
+    overwrite_output_dir: bool = False
     merge: bool = False
-    curriculum: str = "none"
-    curriculum_threshold: float | None = None
 
     def __post_init__(self) -> None:
         self.validate()
 
+    @property
+    def resolved_name(self) -> str:
+        """File the resolved settings are written to, inside the output directory."""
+        return f"{self.command}.yaml"
+
     def validate(self) -> None:
         """Check values a command line or a YAML file can get wrong; raise :class:`ConfigError` with one line."""
-        for name in ("model", "output_dir", "data", "reward", "system_prompt", "resume_from_checkpoint"):
+        for name in ("model", "output_dir", "data", "system_prompt", "resume_from_checkpoint"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise ConfigError(f"{_option(name)} must be a string, got {value!r}")
@@ -80,27 +76,16 @@ class TrainConfig:
             raise ConfigError(f"--lora-target-modules must be module names, got {targets!r}")
         if not (isinstance(self.report_to, list) and all(isinstance(r, str) for r in self.report_to)):
             raise ConfigError(f"--report-to must be names, got {self.report_to!r}")
-        for name in (
-            "num_generations",
+        self._check_positive_ints(
             "per_device_train_batch_size",
             "gradient_accumulation_steps",
-            "max_completion_length",
             "lora_r",
             "lora_alpha",
             "logging_steps",
             "save_steps",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{_option(name)} must be a positive whole number, got {value!r}")
-        if self.num_generations < 2:
-            raise ConfigError("--num-generations must be at least 2: GRPO compares completions of the same prompt")
-        for name in ("learning_rate", "temperature", "epochs"):
-            value = getattr(self, name)
-            if not _is_number(value) or not value > 0:
-                raise ConfigError(f"{_option(name)} must be a positive number, got {value!r}")
-        if not _is_number(self.beta) or self.beta < 0:
-            raise ConfigError(f"--beta must be a number >= 0, got {self.beta!r}")
+        )
+        self._check_finite()
+        self._check_positive_numbers("learning_rate", "epochs")
         if (
             isinstance(self.max_steps, bool)
             or not isinstance(self.max_steps, int)
@@ -113,22 +98,6 @@ class TrainConfig:
         bad = [r for r in self.report_to if r not in REPORTERS]
         if bad:
             raise ConfigError(f"--report-to: unknown {', '.join(bad)}; choose from {', '.join(REPORTERS)}")
-        if self.curriculum not in CURRICULA:
-            raise ConfigError(f"--curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}")
-        threshold = self.curriculum_threshold
-        if threshold is not None and not (_is_number(threshold) and math.isfinite(threshold)):
-            raise ConfigError(f"--curriculum-threshold must be a finite number, got {threshold!r}")
-        if self.weights is not None and not all(_is_number(w) and math.isfinite(w) for w in self.weights):
-            raise ConfigError(f"--weights must be finite numbers, got {self.weights!r}")
-
-    def require_inputs(self) -> None:
-        """Check that the prompts and the reward are given (they have no default)."""
-        if not self.data:
-            raise ConfigError("no prompts: give --data FILE (JSONL or a saved dataset directory)")
-        if not self.reward:
-            raise ConfigError(
-                "no reward: give --reward NAME (see `rewardlab list`), module:function or file.py:function"
-            )
 
     @property
     def target_modules(self) -> list[str] | str:
@@ -141,6 +110,99 @@ class TrainConfig:
         """The settings as plain YAML-ready values."""
         return dataclasses.asdict(self)
 
+    def _check_positive_ints(self, *names: str) -> None:
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{_option(name)} must be a positive whole number, got {value!r}")
+
+    def _check_positive_numbers(self, *names: str) -> None:
+        for name in names:
+            value = getattr(self, name)
+            if not _is_number(value) or not value > 0:
+                raise ConfigError(f"{_option(name)} must be a positive number, got {value!r}")
+
+    def _check_finite(self) -> None:
+        """Refuse NaN and infinity in every number-valued setting: TRL would train on them and save garbage."""
+        for name in float_fields(type(self)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not _is_number(value):
+                raise ConfigError(f"{_option(name)} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ConfigError(f"{_option(name)} must be a finite number, got {value!r}")
+
+
+@dataclasses.dataclass
+class TrainConfig(RunConfig):
+    """Everything ``grpo-train`` needs: the shared settings of :class:`RunConfig` and GRPO's own.
+
+    The training knobs keep TRL's ``GRPOConfig`` defaults except ``learning_rate`` (1e-5: TRL's 1e-6 is meant for
+    full fine-tuning, a LoRA adapter needs a larger step) and ``logging_steps`` (1, so the zero-variance guard and
+    the logged reward see every step).
+    """
+
+    reward: str | None = None
+    weights: list[float] | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    num_generations: int = 8
+    beta: float = 0.0
+    temperature: float = 1.0
+    max_completion_length: int = 512
+    use_vllm: bool = False
+    curriculum: str = "none"
+    curriculum_threshold: float | None = None
+    init_adapter: str | None = None
+
+    def validate(self) -> None:
+        """Check the shared settings, then GRPO's; raise :class:`ConfigError` with one line."""
+        super().validate()
+        for name in ("reward", "init_adapter"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{_option(name)} must be a string, got {value!r}")
+        self._check_positive_ints("num_generations", "max_completion_length")
+        if self.num_generations < 2:
+            raise ConfigError("--num-generations must be at least 2: GRPO compares completions of the same prompt")
+        self._check_positive_numbers("temperature")
+        if self.beta < 0:
+            raise ConfigError(f"--beta must be a number >= 0, got {self.beta!r}")
+        if self.curriculum not in CURRICULA:
+            raise ConfigError(f"--curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}")
+        if self.weights is not None and not all(_is_number(w) and math.isfinite(w) for w in self.weights):
+            raise ConfigError(f"--weights must be finite numbers, got {self.weights!r}")
+        if self.init_adapter is not None and not self.lora:
+            raise ConfigError("--init-adapter continues a LoRA adapter; it cannot be combined with --no-lora")
+
+    def require_inputs(self) -> None:
+        """Check that the prompts and the reward are given (they have no default)."""
+        if not self.data:
+            raise ConfigError("no prompts: give --data FILE (JSONL or a saved dataset directory)")
+        if not self.reward:
+            raise ConfigError(
+                "no reward: give --reward NAME (see `rewardlab list`), module:function or file.py:function"
+            )
+
+
+@dataclasses.dataclass
+class SFTTrainConfig(RunConfig):
+    """Everything ``sft-train`` needs: the shared settings of :class:`RunConfig`, SFT's own defaults.
+
+    ``learning_rate`` is 1e-4 (the LoRA supervised fine-tuning default of peft's and TRL's examples; GRPO's 1e-5
+    step is for a policy gradient); ``data`` holds ``prompt`` and ``completion`` columns.
+    """
+
+    command: ClassVar[str] = "sft-train"
+
+    output_dir: str = "runs/sft"
+    learning_rate: float = 1e-4
+
+    def require_inputs(self) -> None:
+        """Check that the training data is given (it has no default)."""
+        if not self.data:
+            raise ConfigError("no training data: give --data FILE (JSONL with prompt and completion)")
+
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -150,7 +212,9 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+def float_fields(cls: type[RunConfig]) -> list[str]:
+    """Names of the settings of ``cls`` that hold a number (``float`` or ``float | None``)."""
+    return [f.name for f in dataclasses.fields(cls) if f.type in ("float", "float | None")]
 
 
 def split_list(value: str) -> list[str]:
@@ -175,7 +239,7 @@ def parse_weights(value: str | Iterable[Any] | None) -> list[float] | None:
         raise ConfigError(f"--weights must be comma-separated numbers, got {value!r}") from None
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
+def load_yaml(path: str | Path, cls: type[RunConfig] = TrainConfig) -> dict[str, Any]:
     """Read a ``--config`` file: a mapping whose keys are option names, with dashes or underscores.
 
     Raises:
@@ -197,17 +261,18 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of option names to values, got {type(data).__name__}")
+    fields = [f.name for f in dataclasses.fields(cls)]
     values = {}
     for key, value in data.items():
         name = str(key).replace("-", "_")
-        if name not in FIELDS:
-            raise ConfigError(f"{path}: unknown key '{key}'; known keys: {', '.join(FIELDS)}")
+        if name not in fields:
+            raise ConfigError(f"{path}: unknown key '{key}'; known keys: {', '.join(fields)}")
         values[name] = value
-    return normalise(values)
+    return normalise(values, cls)
 
 
-def normalise(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Bring values from YAML or the command line to the types :class:`TrainConfig` holds."""
+def normalise(values: Mapping[str, Any], cls: type[RunConfig] = TrainConfig) -> dict[str, Any]:
+    """Bring values from YAML or the command line to the types the settings ``cls`` hold."""
     out = dict(values)
     if "weights" in out:
         out["weights"] = parse_weights(out["weights"])
@@ -215,7 +280,7 @@ def normalise(values: Mapping[str, Any]) -> dict[str, Any]:
         out["report_to"] = split_list(out["report_to"])
     if isinstance(out.get("reward"), list):
         out["reward"] = ",".join(str(part) for part in out["reward"])
-    for name in ("learning_rate", "beta", "temperature", "epochs", "curriculum_threshold"):
+    for name in float_fields(cls):
         if isinstance(out.get(name), str):
             try:
                 out[name] = float(out[name])
@@ -226,33 +291,36 @@ def normalise(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resolve(command_line: Mapping[str, Any], file_values: Mapping[str, Any]) -> TrainConfig:
+def resolve(
+    command_line: Mapping[str, Any], file_values: Mapping[str, Any], cls: type[RunConfig] = TrainConfig
+) -> RunConfig:
     """Merge settings: what the user typed wins over the ``--config`` file, which wins over the defaults.
 
     Args:
         command_line: Only the options the user gave on the command line.
         file_values: The ``--config`` file's values (see :func:`load_yaml`).
+        cls: The command's settings, :class:`TrainConfig` (``grpo-train``) or :class:`SFTTrainConfig`.
 
     Example:
         >>> resolve({"learning_rate": 1e-4}, {"learning_rate": 2e-5, "beta": 0.04}).learning_rate
         0.0001
 
     """
-    merged = {**normalise(file_values), **normalise(command_line)}
-    file_params = file_values.get("params") or {}
-    if not isinstance(file_params, Mapping):
-        raise ConfigError(f"params must be a mapping of reward parameters, got {file_params!r}")
-    params = {**file_params, **dict(command_line.get("params") or {})}
-    merged["params"] = params
+    merged = {**normalise(file_values, cls), **normalise(command_line, cls)}
+    if "params" in {f.name for f in dataclasses.fields(cls)}:
+        file_params = file_values.get("params") or {}
+        if not isinstance(file_params, Mapping):
+            raise ConfigError(f"params must be a mapping of reward parameters, got {file_params!r}")
+        merged["params"] = {**file_params, **dict(command_line.get("params") or {})}
     try:
-        return TrainConfig(**merged)
+        return cls(**merged)
     except TypeError as error:
         raise ConfigError(str(error)) from None
 
 
-def write_resolved(config: TrainConfig, output_dir: str | Path, header: str) -> Path:
-    """Write the resolved settings as ``grpo-train.yaml`` (readable by ``--config``), ``header`` as a comment."""
-    path = Path(output_dir) / RESOLVED_NAME
+def write_resolved(config: RunConfig, output_dir: str | Path, header: str) -> Path:
+    """Write the resolved settings as ``<command>.yaml`` (readable by ``--config``), ``header`` as a comment."""
+    path = Path(output_dir) / config.resolved_name
     with atomic_writer(path) as handle:
         handle.write("".join(f"# {line}\n" for line in header.splitlines()))
         handle.write(yaml.safe_dump(config.to_dict(), sort_keys=False))

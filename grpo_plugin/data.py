@@ -1,4 +1,4 @@
-"""Prompts for GRPO: a JSONL file or a saved Hugging Face dataset, checked before any model is loaded.
+"""Prompts for GRPO (a JSONL file or a saved Hugging Face dataset) and pairs for SFT, checked before any model loads.
 
 Each row needs ``prompt``, a string or chat messages; every other column travels with the row and reaches the
 reward functions (TRL passes extra dataset columns as keyword lists). A system prompt, when given, turns string
@@ -171,3 +171,36 @@ def to_dataset(prompts: Prompts, extra: dict[str, list[Any]] | None = None) -> A
 def _one_kind(values: list[Any]) -> bool:
     kinds = {type(v) for v in values if v is not None}
     return len(kinds - {int, float}) + (1 if kinds & {int, float} else 0) <= 1
+
+
+def load_pairs(path: str | Path, system_prompt: str | None = None) -> Prompts:
+    """Read supervised pairs for ``sft-train``: ``prompt`` and ``completion``, each a string or chat messages.
+
+    Other columns (the ``reward``, ``components`` and ``details`` of ``rewardlab split``'s ``sft.jsonl``) are
+    dropped. When either side is chat messages (or a system prompt is given), both become messages, the completion
+    one assistant turn: TRL's prompt-completion format wants both of one kind, and then computes the loss on the
+    completion's tokens only.
+
+    Raises:
+        InputError: Missing file, malformed JSON, a row without a usable ``prompt`` or ``completion``.
+
+    """
+    source = str(path)
+    rows = read_jsonl(path)
+    for row in rows:
+        require_text(row, "prompt", source)
+        require_text(row, "completion", source)
+    pairs = [_pair(row.data["prompt"], row.data["completion"], system_prompt) for row in rows]
+    return Prompts(pairs, source, [row.line for row in rows])
+
+
+def _pair(prompt: Any, completion: Any, system_prompt: str | None) -> dict[str, Any]:
+    if system_prompt:
+        prompt = with_system_prompt(prompt, system_prompt)
+    if isinstance(prompt, str) and isinstance(completion, str):
+        return {"prompt": prompt, "completion": completion}
+    if isinstance(prompt, str):
+        prompt = [{"role": "user", "content": prompt}]
+    if isinstance(completion, str):
+        completion = [{"role": "assistant", "content": completion}]
+    return {"prompt": prompt, "completion": completion}

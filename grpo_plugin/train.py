@@ -2,8 +2,9 @@
 
 No RL loop of our own: TRL samples, scores, computes advantages and updates. This module loads the model and
 tokenizer (``AutoModelForCausalLM.from_pretrained``, the same code for the tiny test model and ``Qwen/Qwen3-8B``),
-wraps it in a peft LoRA adapter unless ``lora`` is off, hands over the rewards and the callbacks, and writes the
-adapter, the tokenizer, ``trainer_state.json`` and the resolved settings to the output directory. It runs
+wraps it in a new peft LoRA adapter (or continues the adapter ``--init-adapter`` names) unless ``lora`` is off,
+hands over the rewards and the callbacks, and writes the adapter, the tokenizer, ``trainer_state.json`` and the
+resolved settings to the output directory (the rules for that directory are :mod:`grpo_plugin.runs`'). It runs
 unchanged under ``accelerate launch``: TRL and accelerate read the distributed set-up from the environment.
 """
 
@@ -22,15 +23,18 @@ from accelerate.utils import gather_object
 from trl import GRPOConfig, GRPOTrainer
 
 from eval.generate import load_model as load_causal_lm
+from grpo_plugin import runs
 from grpo_plugin.callbacks import (
     ZERO_VARIANCE_SHARE,
+    RecordRun,
     Spread,
+    StopOnSignal,
     ZeroVarianceGuard,
     format_spreads,
     spread,
     zero_variance_message,
 )
-from grpo_plugin.config import TrainConfig, write_resolved
+from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards
@@ -51,13 +55,16 @@ class TrainResult:
     main_process: bool = True
     adapter: bool = True
 
-    def reward_trend(self, steps: int = 5) -> tuple[float, float] | None:
-        """Mean logged reward of the first and of the last ``steps`` logging steps (None before two steps)."""
-        rewards = [h["reward"] for h in self.log_history if h.get("reward") is not None]
-        if len(rewards) < 2:
+    def trend(self, key: str, steps: int = 5) -> tuple[float, float] | None:
+        """Mean logged ``key`` (``reward``, ``loss``) of the first and the last ``steps`` logging steps.
+
+        None before two logged steps.
+        """
+        values = [h[key] for h in self.log_history if h.get(key) is not None]
+        if len(values) < 2:
             return None
-        k = max(1, min(steps, len(rewards) // 2))
-        return sum(rewards[:k]) / k, sum(rewards[-k:]) / k
+        k = max(1, min(steps, len(values) // 2))
+        return sum(values[:k]) / k, sum(values[-k:]) / k
 
 
 def on_gpu() -> bool:
@@ -87,35 +94,41 @@ def grpo_config(config: TrainConfig, rewards: RewardSet) -> GRPOConfig:
         TrainError: TRL rejects the combination (say a batch not divisible by ``num_generations``).
 
     """
-    bf16 = on_gpu() and torch.cuda.is_bf16_supported()
     try:
         return GRPOConfig(
-            output_dir=config.output_dir,
+            **trainer_args(config),
             num_generations=config.num_generations,
-            per_device_train_batch_size=config.per_device_train_batch_size,
-            gradient_accumulation_steps=config.gradient_accumulation_steps,
-            learning_rate=config.learning_rate,
             beta=config.beta,
             temperature=config.temperature,
             max_completion_length=config.max_completion_length,
-            max_steps=config.max_steps,
-            num_train_epochs=config.epochs,
-            seed=config.seed,
-            report_to="none" if config.report_to == ["none"] else config.report_to,
-            logging_steps=config.logging_steps,
-            save_steps=config.save_steps,
             use_vllm=config.use_vllm,
             reward_weights=rewards.weights,
-            bf16=bf16,
-            fp16=False,
-            dataloader_pin_memory=on_gpu(),
-            use_cpu=cpu_only(),
         )
     except ValueError as error:
         raise TrainError(f"invalid training settings: {first_line(error)}") from None
 
 
-def lora_config(config: TrainConfig) -> Any:
+def trainer_args(config: RunConfig) -> dict[str, Any]:
+    """The ``TrainingArguments`` every command sets the same way: the run's settings and the device's precision."""
+    return {
+        "output_dir": config.output_dir,
+        "per_device_train_batch_size": config.per_device_train_batch_size,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps,
+        "learning_rate": config.learning_rate,
+        "max_steps": config.max_steps,
+        "num_train_epochs": config.epochs,
+        "seed": config.seed,
+        "report_to": "none" if config.report_to == ["none"] else config.report_to,
+        "logging_steps": config.logging_steps,
+        "save_steps": config.save_steps,
+        "bf16": on_gpu() and torch.cuda.is_bf16_supported(),
+        "fp16": False,
+        "dataloader_pin_memory": on_gpu(),
+        "use_cpu": cpu_only(),
+    }
+
+
+def lora_config(config: RunConfig) -> Any:
     """The peft LoRA configuration, or None with ``--no-lora`` (full fine-tuning)."""
     if not config.lora:
         return None
@@ -187,7 +200,8 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
     """Run GRPO as configured and save what the run produced into ``config.output_dir``.
 
     Raises:
-        RewardlabError: A problem the user can fix (data, reward spec, model path, settings).
+        RewardlabError: A problem the user can fix (data, reward spec, model path, settings, output directory).
+        Interrupted: SIGINT or SIGTERM stopped the run; the steps done were saved (see :mod:`grpo_plugin.runs`).
 
     """
     prompts, rewards = prepare(config)
@@ -202,7 +216,9 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
             "--per-device-train-batch-size"
         )
     difficulty = check_difficulty(prompts) if config.curriculum == "learnability" else None
-    checkpoint = resume_checkpoint(config)
+    if config.init_adapter:
+        runs.check_init_adapter(config)
+    checkpoint, record = runs.start(config)
     kwargs: dict[str, Any] = {}
     trainer_class: type[GRPOTrainer] = GRPOTrainer
     extra = None
@@ -215,8 +231,9 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         extra = {INDEX_COLUMN: list(range(len(prompts)))}
     dataset = to_dataset(prompts, extra)
     model, tokenizer = load_model(config.model, full_precision=not config.lora)
-    if args.process_index == 0:
-        write_resolved(config, config.output_dir, _versions())
+    if config.init_adapter:
+        model = load_adapter(model, config.init_adapter)
+    stop = StopOnSignal(stream)
     try:
         trainer = trainer_class(
             model=model,
@@ -224,52 +241,47 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
             args=args,
             train_dataset=dataset,
             processing_class=tokenizer,
-            peft_config=lora_config(config),
-            callbacks=[ZeroVarianceGuard(threshold=ZERO_VARIANCE_SHARE, stream=stream)],
+            peft_config=None if config.init_adapter else lora_config(config),
+            callbacks=[ZeroVarianceGuard(threshold=ZERO_VARIANCE_SHARE, stream=stream), stop, RecordRun(record)],
             **kwargs,
         )
     except (ImportError, ValueError, RuntimeError) as error:
         # What peft, TRL or a logging integration refuse here is a setting: LoRA target modules the model does not
         # have, a --report-to integration that is not installed, sizes TRL rejects.
         raise TrainError(f"cannot set up training: {first_line(error)}") from None
-    trainer.train(resume_from_checkpoint=checkpoint)
-    trainer.save_model(config.output_dir)
-    trainer.save_state()
-    merged_dir = None
-    if config.merge:
-        merged_dir = Path(config.output_dir) / "merged"
-        if trainer.is_world_process_zero():
-            merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
-            merged.save_pretrained(merged_dir)
-            tokenizer.save_pretrained(merged_dir)
+    # Every process has checked the output directory (runs.start) before the first one writes into it.
+    trainer.accelerator.wait_for_everyone()
+    if args.process_index == 0:
+        write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
+        runs.write_record(record, config.output_dir)
+    with stop:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    merged_dir = runs.finish(trainer, config, tokenizer, stop)
     return TrainResult(
         Path(config.output_dir), trainer.state.log_history, merged_dir, trainer.is_world_process_zero(), config.lora
     )
 
 
-def resume_checkpoint(config: TrainConfig) -> str | None:
-    """The checkpoint ``--resume-from-checkpoint`` names (``last``: the newest in the output directory).
+def load_adapter(model: Any, path: str) -> Any:
+    """Wrap ``model`` in the LoRA adapter saved at ``path``, its weights trainable (the SFT warm start)."""
+    from peft import PeftModel
 
-    Raises:
-        TrainError: There is no such checkpoint.
-
-    """
-    from transformers.trainer_utils import get_last_checkpoint
-
-    resume = config.resume_from_checkpoint
-    if resume is None:
-        return None
-    if resume == "last":
-        last = get_last_checkpoint(config.output_dir) if Path(config.output_dir).is_dir() else None
-        if last is None:
-            raise TrainError(f"--resume-from-checkpoint last: no checkpoint-* directory in {config.output_dir}")
-        return last
-    if not (Path(resume) / "trainer_state.json").is_file():
-        raise TrainError(f"--resume-from-checkpoint: {resume} is not a checkpoint directory (no trainer_state.json)")
-    return resume
+    try:
+        return PeftModel.from_pretrained(model, path, is_trainable=True)
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        raise TrainError(f"--init-adapter: cannot load the adapter {path}: {first_line(error)}") from None
 
 
-def _versions() -> str:
+def started_from(config: RunConfig) -> str:
+    """One line for the resolved settings: the weights training started from."""
+    if getattr(config, "init_adapter", None):
+        return f"training started from the LoRA adapter {config.init_adapter} on base model {config.model}"
+    adapter = "a new LoRA adapter" if config.lora else "full fine-tuning"
+    return f"training started from model {config.model} with {adapter}"
+
+
+def versions(command: str) -> str:
+    """The header of the resolved settings: which command and library versions resolved them."""
     import peft
     import transformers
     import trl
@@ -277,9 +289,9 @@ def _versions() -> str:
     import rewardlab
 
     return (
-        f"resolved by grpo-train (rewardlab {rewardlab.__version__}, trl {trl.__version__}, "
+        f"resolved by {command} (rewardlab {rewardlab.__version__}, trl {trl.__version__}, "
         f"transformers {transformers.__version__}, peft {peft.__version__}, torch {torch.__version__})\n"
-        "repeat the run with: grpo-train --config <this file>"
+        f"repeat the run with: {command} --config <this file>"
     )
 
 

@@ -32,7 +32,7 @@ print(f"{len(posts)} posts")
 EOF
 
 step "GRPO: LoRA on the tiny model, engagement reward"
-grpo-train --reward engagement --model "$RUNS/tiny-qwen" --data "$RUNS/split/grpo.jsonl" --output-dir "$RUNS/grpo" \
+grpo-train --reward engagement --model "$RUNS/tiny-qwen" --data "$RUNS/split/grpo.jsonl" --output-dir "$RUNS/grpo" --overwrite-output-dir \
   --system-prompt "$SYSTEM" --max-steps 30 --learning-rate 2e-2 --num-generations 4 \
   --per-device-train-batch-size 8 --max-completion-length 24 --seed 0 >"$RUNS/grpo-train.log" 2>&1 \
   || { tail -n 20 "$RUNS/grpo-train.log"; exit 1; }

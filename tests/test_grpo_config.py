@@ -125,3 +125,34 @@ def test_wrongly_typed_yaml_values_give_one_line_and_exit_2(tmp_path, yaml_text,
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not captured
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(
+    "option", ["--learning-rate", "--beta", "--temperature", "--epochs", "--curriculum-threshold"]
+)
+def test_non_finite_numbers_are_refused_before_anything_loads(option, value, captured):
+    result = CliRunner().invoke(main, ["--data", "p.jsonl", "--reward", "engagement", option, value])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"Error: {option} must be a finite number, got {float(value)}"]
+    assert not captured
+
+
+def test_non_finite_numbers_in_the_yaml_file_are_refused(tmp_path, captured):
+    path = tmp_path / "run.yaml"
+    path.write_text("data: p.jsonl\nreward: engagement\nbeta: .nan\n")
+    result = CliRunner().invoke(main, ["--config", str(path)])
+    assert result.exit_code == 2
+    assert "--beta must be a finite number, got nan" in result.stderr
+    assert not captured
+
+
+def test_init_adapter_is_recorded_and_needs_lora(captured):
+    result = CliRunner().invoke(main, ["--data", "p.jsonl", "--reward", "engagement", "--init-adapter", "runs/sft"])
+    assert result.exit_code == 0, result.output
+    assert captured[0].init_adapter == "runs/sft"
+    result = CliRunner().invoke(
+        main, ["--data", "p.jsonl", "--reward", "engagement", "--init-adapter", "runs/sft", "--no-lora"]
+    )
+    assert result.exit_code == 2
+    assert "--init-adapter continues a LoRA adapter" in result.stderr

@@ -257,7 +257,7 @@ def test_resume_from_the_last_checkpoint(tiny_qwen, workdir):
         ),
         pytest.param(
             ["--reward", "math-format", "--output-dir", "/proc/no-such-dir"],
-            "cannot write /proc/no-such-dir/grpo-train.yaml",
+            "--output-dir: cannot create /proc/no-such-dir: No such file or directory",
             id="output-dir",
         ),
     ],

@@ -1,0 +1,76 @@
+"""Supervised fine-tuning of a LoRA adapter on prompt-completion pairs with TRL's SFTTrainer: the GRPO warm start.
+
+The workflow this serves: ``rewardlab split`` writes ``sft.jsonl`` (the better-rewarded half of the data) and
+``grpo.jsonl``; ``sft-train`` fits an adapter to the first, ``grpo-train --init-adapter`` continues it on the
+second. No loop of our own: TRL tokenises each pair in its prompt-completion format and, with
+``completion_only_loss``, masks the prompt's tokens out of the loss, so the adapter learns the completions, not
+the prompts. Model loading, the LoRA settings, the output directory, resume, Ctrl-C and ``--merge`` are the ones
+``grpo-train`` uses (:mod:`grpo_plugin.train`, :mod:`grpo_plugin.runs`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from trl import SFTConfig, SFTTrainer
+
+from grpo_plugin import runs
+from grpo_plugin.callbacks import RecordRun, StopOnSignal
+from grpo_plugin.config import SFTTrainConfig, write_resolved
+from grpo_plugin.data import load_pairs, to_dataset
+from grpo_plugin.train import TrainError, TrainResult, load_model, lora_config, started_from, trainer_args, versions
+from rewardlab.core import ConfigError, first_line
+
+
+def sft_config(config: SFTTrainConfig) -> SFTConfig:
+    """TRL's SFTConfig for these settings: loss on the completion tokens only, no packing.
+
+    Raises:
+        TrainError: TRL rejects the combination.
+
+    """
+    try:
+        return SFTConfig(**trainer_args(config), completion_only_loss=True, packing=False)
+    except ValueError as error:
+        raise TrainError(f"invalid training settings: {first_line(error)}") from None
+
+
+def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResult:
+    """Fit a LoRA adapter (or, with ``--no-lora``, the model) to the completions of ``config.data``.
+
+    Raises:
+        RewardlabError: A problem the user can fix (data, model path, settings, output directory).
+        Interrupted: SIGINT or SIGTERM stopped the run; the steps done were saved (see :mod:`grpo_plugin.runs`).
+
+    """
+    config.require_inputs()
+    if config.merge and not config.lora:
+        raise ConfigError("--merge merges a LoRA adapter; with --no-lora the output directory holds the full model")
+    dataset = to_dataset(load_pairs(config.data, config.system_prompt))
+    args = sft_config(config)
+    checkpoint, record = runs.start(config)
+    model, tokenizer = load_model(config.model, full_precision=not config.lora)
+    stop = StopOnSignal(stream)
+    try:
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=lora_config(config),
+            callbacks=[stop, RecordRun(record)],
+        )
+    except (ImportError, ValueError, RuntimeError) as error:
+        raise TrainError(f"cannot set up training: {first_line(error)}") from None
+    # Every process has checked the output directory (runs.start) before the first one writes into it.
+    trainer.accelerator.wait_for_everyone()
+    if args.process_index == 0:
+        write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
+        runs.write_record(record, config.output_dir)
+    with stop:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    merged_dir = runs.finish(trainer, config, tokenizer, stop)
+    return TrainResult(
+        Path(config.output_dir), trainer.state.log_history, merged_dir, trainer.is_world_process_zero(), config.lora
+    )
