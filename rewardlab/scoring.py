@@ -27,7 +27,7 @@ def signature(reward: Reward) -> str:
     Example:
         >>> import rewardlab
         >>> signature(rewardlab.get("math-tags"))
-        'math-tags|rewardlab:0.1.0'
+        'math-tags|think_prefilled:false|rewardlab:0.1.0'
 
     """
     parts = [reward.name]

@@ -244,7 +244,7 @@ def test_overlong_max_length_alone_gets_a_cache_that_fits(runner, math_rows):
 def test_score_writes_the_reward_signature_on_every_row(runner, math_rows):
     result = runner.invoke(main, ["score", str(math_rows), "-r", "math-tags"])
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {row["reward_signature"] for row in rows} == {"math-tags|rewardlab:0.1.0"}
+    assert {row["reward_signature"] for row in rows} == {"math-tags|think_prefilled:false|rewardlab:0.1.0"}
 
 
 def test_scoring_again_drops_the_details_of_the_earlier_reward(runner, math_rows, tmp_path):
