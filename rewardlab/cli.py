@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,10 @@ import click
 
 from rewardlab import __version__
 from rewardlab.core import Reward, RewardlabError, available, build
-from rewardlab.io import STDIO, atomic_writer, dumps, read_jsonl, source_name
-from rewardlab.scoring import score_rows, scored_record, stratified_split, summarize, validate_rows
-
-#: Inputs with at least this many rows show a progress bar (when stderr is a terminal).
-PROGRESS_MIN_ROWS = 200
+from rewardlab.io import STDIO, atomic_writer, source_name
+from rewardlab.scoring import SummaryBuilder, stratified_split
+from rewardlab.stream import ScoredRow, score_stream
+from rewardlab.workers import WorkerPool, fans_out, local_runner
 
 
 class UserError(click.ClickException):
@@ -90,6 +90,15 @@ def main() -> None:
     """Reward functions for GRPO: score JSONL files, list the rewards, split data by reward."""
 
 
+workers_option = click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes scoring chunks in parallel (rewards with their own pool, like code, stay in one).",
+)
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT")
 @reward_option
@@ -97,36 +106,83 @@ def main() -> None:
 @param_option
 @click.option("--output", "-o", default=STDIO, show_default=True, help="Output JSONL (- for stdout).")
 @click.option("--summary-json", type=click.Path(dir_okay=False), default=None, help="Also write the summary as JSON.")
+@workers_option
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine, streaming; ray: Ray Data on the cluster RAY_ADDRESS names (else a local one).",
+)
 def score(
-    input_path: str, spec: str, weights: str | None, params: tuple[str, ...], output: str, summary_json: str | None
+    input_path: str,
+    spec: str,
+    weights: str | None,
+    params: tuple[str, ...],
+    output: str,
+    summary_json: str | None,
+    workers: int,
+    engine: str,
 ) -> None:
     """Score every row of INPUT (a JSONL path, or - for stdin) and write it back with `reward` and `components`.
 
     Each row needs `completion` (a string or chat messages), usually `prompt`, and the columns the reward names
-    in `rewardlab list`. A summary (count, nulls, mean/std/min/max per component, settings) goes to stderr.
+    in `rewardlab list`. Rows stream through in chunks, so memory stays flat however long the file; the output
+    keeps the input's order and replaces OUTPUT only once every row is scored. A summary (count, nulls,
+    mean/std/min/max per component, settings) goes to stderr. With `--engine ray`, `-o x.parquet` writes Parquet.
     """
     reward = build_reward(spec, weights, params)
-    rows, scores = _read_and_score(input_path, reward)
-    summary = summarize(scores, reward)
-    with user_errors(), atomic_writer(output) as handle:
-        for row, s in zip(rows, scores):
-            handle.write(dumps(scored_record(row, s)) + "\n")
+    if engine == "ray":
+        from rewardlab.ray_engine import score_file
+
+        with user_errors():
+            summary = score_file(input_path, reward, output, concurrency=workers)
+    else:
+        if output.endswith(".parquet"):
+            raise UserError("Parquet output needs --engine ray; the local engine writes JSONL")
+        builder = SummaryBuilder(reward)
+        with user_errors(), _scored(input_path, reward, builder, workers) as rows, atomic_writer(output) as handle:
+            for row in rows:
+                handle.write(row.text + "\n")
+        summary = builder.summary()
     if summary_json:
         with user_errors(), atomic_writer(summary_json) as handle:
             json.dump(summary.as_dict(), handle, indent=2)
     click.echo(summary.render(), err=True)
 
 
-def _read_and_score(input_path: str, reward: Reward) -> tuple[list, list]:
-    """Read INPUT, check every row has what the reward needs, then score it (with a progress bar on a terminal)."""
+@contextlib.contextmanager
+def _scored(input_path: str, reward: Reward, builder: SummaryBuilder, workers: int) -> Iterator[Iterator[ScoredRow]]:
+    """Stream INPUT's rows scored, in input order, over ``workers`` processes where the reward allows it.
+
+    On a terminal, stderr counts the rows scored.
+    """
     name = source_name(input_path)
-    with user_errors():
-        rows = read_jsonl(input_path)
-        validate_rows(rows, reward, name)
-        if len(rows) < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
-            return rows, score_rows(rows, reward, name)
-        with click.progressbar(length=len(rows), label="scoring", file=sys.stderr) as bar:
-            return rows, score_rows(rows, reward, name, progress=bar.update)
+    counter = _RowCounter() if sys.stderr.isatty() else None
+    progress = counter.add if counter is not None else None
+    if workers > 1 and not fans_out(reward):
+        click.echo(f"note: {reward.name} runs its own parallelism; scoring in one process", err=True)
+    if workers == 1 or not fans_out(reward):
+        yield score_stream(input_path, reward, builder, local_runner(reward, name), progress)
+    else:
+        with WorkerPool(reward, name, workers) as pool:
+            yield score_stream(input_path, reward, builder, pool.run, progress)
+    if counter is not None:
+        counter.done()
+
+
+class _RowCounter:
+    """Rows scored so far, rewritten in place on stderr."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+        click.echo(f"\rscoring: {self.rows} rows", err=True, nl=False)
+
+    def done(self) -> None:
+        click.echo("", err=True)
 
 
 @main.command(name="list")
@@ -149,24 +205,41 @@ def list_rewards() -> None:
 @click.option("--ratio", default=0.5, show_default=True, type=float, help="Share of each quartile in the first file.")
 @click.option("--seed", default=42, show_default=True, type=int, help="Seed of the shuffle inside each quartile.")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False), help="Where sft.jsonl and grpo.jsonl go.")
+@workers_option
 def split(
-    input_path: str, spec: str, weights: str | None, params: tuple[str, ...], ratio: float, seed: int, out_dir: str
+    input_path: str,
+    spec: str,
+    weights: str | None,
+    params: tuple[str, ...],
+    ratio: float,
+    seed: int,
+    out_dir: str,
+    workers: int,
 ) -> None:
     """Split INPUT into an SFT warm-start part (sft.jsonl) and a GRPO part (grpo.jsonl), stratified by reward quartile.
 
     Both parts get the same share of low, middling and high-reward rows; the split is deterministic for a seed.
+    Rows stream through in chunks; the quartiles need every row's reward, kept as one float per row.
     """
     if not 0.0 < ratio < 1.0:
         raise UserError(f"--ratio must be between 0 and 1 (exclusive), got {ratio}")
     reward = build_reward(spec, weights, params)
-    rows, scores = _read_and_score(input_path, reward)
-    parts = stratified_split([s.value for s in scores], ratio, seed)
-    records = [scored_record(row, s) for row, s in zip(rows, scores)]
     out = Path(out_dir)
-    for filename, indices in (("sft.jsonl", parts.first), ("grpo.jsonl", parts.second)):
-        with user_errors(), atomic_writer(out / filename) as handle:
-            for i in indices:
-                handle.write(dumps(records[i]) + "\n")
+    with user_errors(), tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as scored:
+        values: list[float | None] = []
+        with _scored(input_path, reward, SummaryBuilder(reward), workers) as rows:
+            for row in rows:
+                scored.write(row.text + "\n")
+                values.append(row.value)
+        parts = stratified_split(values, ratio, seed)
+        del values
+        in_first = bytearray(len(parts.first) + len(parts.second))
+        for index in parts.first:
+            in_first[index] = 1
+        scored.seek(0)
+        with atomic_writer(out / "sft.jsonl") as first, atomic_writer(out / "grpo.jsonl") as second:
+            for index, line in enumerate(scored):
+                (first if in_first[index] else second).write(line)
     click.echo(f"{'stratum':<8} {'sft':>6} {'grpo':>6}")
     for stratum, (first, second) in parts.counts.items():
         click.echo(f"{stratum:<8} {first:>6} {second:>6}")

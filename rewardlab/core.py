@@ -75,6 +75,9 @@ class Reward:
     columns: ClassVar[tuple[str | tuple[str, ...], ...]] = ()
     #: Whether the reward compares completions of the same prompt with each other (it then needs whole groups).
     group_level: ClassVar[bool] = False
+    #: Whether the reward runs its own parallelism (a sandbox pool, a model on a device): ``--workers`` then
+    #: leaves it in the main process instead of copying it into each worker.
+    own_parallelism: ClassVar[bool] = False
 
     @property
     def __name__(self) -> str:
@@ -347,6 +350,7 @@ class WeightedSum(Reward):
         self.name = "+".join(names)
         self.columns = tuple(c for r in self.rewards for c in r.columns)
         self.group_level = any(r.group_level for r in self.rewards)
+        self.own_parallelism = any(r.own_parallelism for r in self.rewards)
 
     def settings(self) -> dict[str, Any]:
         """Return each reward's settings with its weight."""
