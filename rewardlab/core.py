@@ -267,6 +267,7 @@ class FunctionReward(Reward):
     The object may be a plain TRL-style reward function, a :class:`Reward` subclass, or a factory: when
     parameters are given, the object is called with them and what it returns is the reward. Pickling stores the
     spec and parameters and re-imports on load, so rewards defined in a file work in TRL's reward workers too.
+    An object whose ``group_level`` attribute is true gets whole prompt groups, as the built-in group rewards do.
     """
 
     def __init__(self, spec: str, **params: Any) -> None:
@@ -285,6 +286,7 @@ class FunctionReward(Reward):
         inherited = isinstance(self._inner, Reward) and self._inner.name == Reward.name
         self.name = attribute if inherited else getattr(self._inner, "__name__", None) or attribute
         self.columns = tuple(getattr(self._inner, "columns", ()))
+        self.group_level = bool(getattr(self._inner, "group_level", False))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"spec": self.spec, "params": self.params}

@@ -58,12 +58,12 @@ def score_chunk(reward: Reward, rows: Sequence[Row], source: str) -> list[tuple[
     return [(ScoredRow(row.line, dumps(scored_record(row, s)), s.value), s.components) for row, s in zip(rows, scores)]
 
 
-def checked_chunks(rows: Iterable[Row], reward: Reward, source: str, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
-    """Group rows into chunks of ``size``, each checked by :func:`rewardlab.scoring.validate_rows` as it goes."""
+def checked_chunks(rows: Iterable[Row], reward: Reward, source: str) -> Iterator[list[Row]]:
+    """Group rows into chunks of :data:`CHUNK_ROWS`, each checked by :func:`rewardlab.scoring.validate_rows`."""
     chunk: list[Row] = []
     for row in rows:
         chunk.append(row)
-        if len(chunk) >= size:
+        if len(chunk) >= CHUNK_ROWS:
             validate_rows(chunk, reward, source)
             yield chunk
             chunk = []
