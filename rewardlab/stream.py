@@ -102,30 +102,40 @@ def score_stream(
             yield from (scored for scored, _ in results)
         return
     with tempfile.TemporaryDirectory(prefix="rewardlab-groups-") as tmp:
-        spilled = _spill_by_group(source, reward, name, Path(tmp))
         sorted_parts = []
-        for path in spilled:
-            rows = _read_bucket(path)
-            chunks = ([rows[i] for i in indices] for indices in batches(rows, group_level=True))
+        for number, bucket in enumerate(group_batches(source, reward, Path(tmp))):
             scored = []
-            for results in run(chunks):
+            for results in run(bucket):
                 for row, components in results:
                     summary.add(row.value, components)
                     scored.append(row)
                 if progress is not None:
                     progress(len(results))
-            del rows
             scored.sort(key=lambda row: row.line)
-            part = path.with_suffix(".scored")
+            part = Path(tmp) / f"{number}.scored"
             with part.open("w", encoding="utf-8", newline="\n") as handle:
                 for row in scored:
                     handle.write(f"{row.line}\t{json.dumps(row.value)}\t{row.text}\n")
-            path.unlink()
             sorted_parts.append(part)
         with contextlib.ExitStack() as stack:
             handles = [stack.enter_context(part.open(encoding="utf-8", newline="\n")) for part in sorted_parts]
-            merged = heapq.merge(*(map(_parse_scored, handle) for handle in handles), key=lambda row: row.line)
-            yield from merged
+            yield from heapq.merge(*(map(_parse_scored, handle) for handle in handles), key=lambda row: row.line)
+
+
+def group_batches(source: str | os.PathLike[str], reward: Reward, directory: Path) -> Iterator[list[list[Row]]]:
+    """Check every row of ``source``, then yield one bucket at a time as batches of whole prompt groups.
+
+    Rows are spilled to bucket files in ``directory`` by a hash of their group key, so each bucket holds whole
+    groups and about :data:`BUCKET_BYTES` of input, whatever the file's order.
+
+    Raises:
+        InputError: A row is malformed or lacks what the reward needs (found before any row is scored).
+
+    """
+    for path in _spill_by_group(source, reward, source_name(source), directory):
+        rows = _read_bucket(path)
+        path.unlink()
+        yield [[rows[i] for i in indices] for indices in batches(rows, group_level=True)]
 
 
 def _spill_by_group(source: str | os.PathLike[str], reward: Reward, name: str, directory: Path) -> list[Path]:
