@@ -29,7 +29,7 @@ from rewardlab.scoring import BATCH_ROWS, SummaryBuilder, batches, score_rows, s
 #: Rows read, checked and scored together (and the unit of work a worker process takes).
 CHUNK_ROWS = BATCH_ROWS
 #: Input bytes per bucket of a group-level pass: the most input such a pass holds in memory at once.
-BUCKET_BYTES = 4 << 20
+BUCKET_BYTES = 1 << 20
 #: Buckets at most (each is an open file during the first pass); standard input, whose size is unknown, gets all.
 MAX_BUCKETS = 256
 
