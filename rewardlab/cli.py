@@ -95,7 +95,8 @@ workers_option = click.option(
     default=1,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Processes scoring chunks in parallel (rewards with their own pool, like code, stay in one).",
+    help="Processes scoring chunks in parallel (rewards with their own pool, like code, stay in one); "
+    "with --engine ray, the number of Ray actors.",
 )
 
 
