@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from rewardlab.core import Reward, RewardlabError, group_keys
 from rewardlab.io import Row, atomic_writer, dumps, iter_jsonl, source_name
 from rewardlab.scoring import BATCH_ROWS, Summary, SummaryBuilder, score_rows, scored_record
-from rewardlab.stream import checked_chunks, group_batches
+from rewardlab.stream import checked_chunks, group_batches, record_line
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -136,7 +136,7 @@ class _ScoreBatch:
             scores = score_rows(rows, self.reward, self.source)
         except RewardlabError as error:  # sent back as data: the driver raises it as a one-line error
             return _lines_table([min(lines)], [""], [None], [""], [str(error)])
-        texts = [dumps(scored_record(row, s)) for row, s in zip(rows, scores)]
+        texts = [record_line(scored_record(row, s)) for row, s in zip(rows, scores)]
         components = [json.dumps(s.components) for s in scores]
         return _lines_table(lines, texts, [s.value for s in scores], components, [None] * len(rows))
 
