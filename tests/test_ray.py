@@ -73,3 +73,17 @@ def test_score_dataset_keeps_prompt_groups_together(local_ray, tmp_path):
     rows = sorted(score_dataset(dataset, reward).take_all(), key=lambda row: row["i"])
     assert [row["reward"] for row in rows] == [3.0, 2.0, 3.0, 1.0, 2.0, 3.0]
     assert set(rows[0]) == {"prompt", "completion", "i", "reward", "components", "details"}
+
+
+def test_ray_engine_writes_parquet_in_input_order(local_ray, tmp_path):
+    import pyarrow.parquet as pq
+
+    completions = ["<think>\nhm\n</think>\n<answer>\n4\n</answer>", "4"]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"completion": completions[i % 2], "i": i}) + "\n" for i in range(6)))
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(main, ["score", str(source), "-r", "math-format", "-o", str(out), "--engine", "ray"])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out).to_pylist()
+    assert [(row["i"], row["reward"]) for row in table] == [(i, 1.0 - i % 2) for i in range(6)]
+    assert json.loads(table[0]["components"]) == {}
