@@ -9,8 +9,8 @@ fresh process; peak memory is that process's largest resident set (getrusage of 
   measures the bucketing and merging, not math-verify). Target ≤ 1.5.
 - peak-math-length: `score -r math-length` (group level, math-verify) on --math-length-rows / a tenth of them.
   Target ≤ 1.5.
-- workers: time of `score -r math --workers 1` / `--workers 2` on --math-rows rows. Target ≥ 1.5 where the
-  machine has at least 4 cores (math-verify already runs in min(4, cores) processes with one worker).
+- workers: time of `score -r math --workers 1` / `--workers 2` on --math-rows rows. Target ≥ 1.5 (math-verify
+  already runs in min(4, cores) processes with one worker: on 2 busy cores the gain shrinks).
 - rows/s at 1M rows, row-level and group-level; rows/s of `math` at --math-rows. Target ≥ 10,000 rows/s for the
   row-level pass (the reader, checks and writer, with a cheap reward).
 
@@ -123,7 +123,7 @@ def main() -> None:
         two = run([str(files[args.math_rows]), "-r", "math", "-o", out, "--workers", "2"])
         print(
             f"workers: math on {args.math_rows:,} rows, --workers 1 {one[0]:.1f} s / --workers 2 {two[0]:.1f} s = "
-            f"{one[0] / two[0]:.2f}x  (target >= 1.5 with >= 4 cores; this machine has {cores})"
+            f"{one[0] / two[0]:.2f}x  (target >= 1.5; this machine has {cores} cores)"
         )
         rates = f"{args.math_rows / one[0]:,.0f} (--workers 1), {args.math_rows / two[0]:,.0f} (--workers 2)"
         print(f"rows/s of math at {args.math_rows:,} rows: {rates}")
