@@ -305,6 +305,15 @@ def _pool() -> Pool:
         return _POOL
 
 
+def set_pool_size(size: int) -> None:
+    """Give this process a pool of ``size`` workers (``rewardlab score --workers`` shares the CPUs between them)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.close()
+        _POOL = Pool(size)
+
+
 @atexit.register
 def _close_at_exit() -> None:
     if _POOL is not None:

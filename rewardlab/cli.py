@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,15 +16,14 @@ import click
 
 from rewardlab import __version__
 from rewardlab.clierrors import RewardlabGroup, print_traceback, tracebacks_wanted
-from rewardlab.core import Reward, RewardlabError, Score, available, build, describe
-from rewardlab.io import STDIO, InputError, Row, atomic_writer, dumps, read_jsonl, source_name
-from rewardlab.scoring import score_rows, scored_record, signature, stratified_split, summarize, validate_rows
+from rewardlab.core import Reward, RewardlabError, available, build, describe
+from rewardlab.io import STDIO, InputError, Row, atomic_writer, iter_jsonl, source_name
+from rewardlab.scoring import SummaryBuilder, signature, stratified_split
+from rewardlab.stream import ScoredRow, record_line, score_stream
+from rewardlab.workers import WorkerPool, fans_out, local_runner
 
 #: Width of ``rewardlab show``'s parameter table.
 HELP_WIDTH = 119
-
-#: Inputs with at least this many rows show a progress bar (when stderr is a terminal).
-PROGRESS_MIN_ROWS = 200
 
 
 class UserError(click.ClickException):
@@ -98,6 +98,16 @@ def main() -> None:
     """Reward functions for GRPO: score JSONL files, list and show the rewards, split data by reward."""
 
 
+workers_option = click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes scoring chunks in parallel (rewards with their own pool, like code, stay in one); "
+    "with --engine ray, the number of Ray actors.",
+)
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT")
 @reward_option
@@ -105,71 +115,124 @@ def main() -> None:
 @param_option
 @click.option("--output", "-o", default=STDIO, show_default=True, help="Output JSONL (- for stdout).")
 @click.option("--summary-json", type=click.Path(dir_okay=False), default=None, help="Also write the summary as JSON.")
+@workers_option
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine, streaming; ray: Ray Data on the cluster RAY_ADDRESS names (else a local one).",
+)
 def score(
-    input_path: str, spec: str, weights: str | None, params: tuple[str, ...], output: str, summary_json: str | None
+    input_path: str,
+    spec: str,
+    weights: str | None,
+    params: tuple[str, ...],
+    output: str,
+    summary_json: str | None,
+    workers: int,
+    engine: str,
 ) -> None:
     """Score every row of INPUT (a JSONL path, or - for stdin) and write it back with `reward` and `components`.
 
     Each row needs `completion` (a string or chat messages), usually `prompt`, and the columns the reward names
-    in `rewardlab list`. Rows also get `reward_signature`, the reward's settings and version, which `rewardlab
-    split` checks to reuse the scores. A summary (count, nulls, mean/std/min/max per component, settings) goes to
-    stderr. -o, --summary-json: a .gz name is compressed; a symlink, FIFO or device is written into, not replaced.
+    in `rewardlab list`. Rows stream through in chunks, so memory stays flat however long the file; the output
+    keeps the input's order and replaces OUTPUT only once every row is scored. Rows also get `reward_signature`,
+    the reward's settings and version, which `rewardlab split` checks to reuse the scores. A summary (count, nulls,
+    mean/std/min/max per component, settings) goes to stderr. -o, --summary-json: a .gz name is compressed; a
+    symlink, FIFO or device is written into, not replaced. With `--engine ray`, `-o x.parquet` writes Parquet.
     """
     reward = build_reward(spec, weights, params)
-    rows, scores = _read_and_score(input_path, reward)
-    summary = summarize(scores, reward)
-    with user_errors(), atomic_writer(output) as handle:
-        for row, s in zip(rows, scores):
-            handle.write(dumps(scored_record(row, s, summary.signature)) + "\n")
+    if engine == "ray":
+        from rewardlab.ray_engine import score_file
+
+        with user_errors():
+            summary = score_file(input_path, reward, output, concurrency=workers)
+    else:
+        if output.endswith(".parquet"):
+            raise UserError("Parquet output needs --engine ray; the local engine writes JSONL")
+        builder = SummaryBuilder(reward)
+        with user_errors(), _scored(input_path, reward, builder, workers) as rows, atomic_writer(output) as handle:
+            for row in rows:
+                handle.write(row.text + "\n")
+        summary = builder.summary()
     if summary_json:
         with user_errors(), atomic_writer(summary_json) as handle:
             json.dump(summary.as_dict(), handle, indent=2)
     click.echo(summary.render(), err=True)
 
 
-def _read_and_score(input_path: str, reward: Reward, rows: list[Row] | None = None) -> tuple[list, list]:
-    """Read INPUT (unless its rows are given), check every row has what the reward needs, then score it.
+@contextlib.contextmanager
+def _scored(input_path: str, reward: Reward, builder: SummaryBuilder, workers: int) -> Iterator[Iterator[ScoredRow]]:
+    """Stream INPUT's rows scored, in input order, over ``workers`` processes where the reward allows it.
 
-    A progress bar shows on a terminal for large inputs.
+    On a terminal, stderr counts the rows scored.
     """
     name = source_name(input_path)
-    with user_errors():
-        rows = read_jsonl(input_path) if rows is None else rows
-        validate_rows(rows, reward, name)
-        if len(rows) < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
-            return rows, score_rows(rows, reward, name)
-        with click.progressbar(length=len(rows), label="scoring", file=sys.stderr) as bar:
-            return rows, score_rows(rows, reward, name, progress=bar.update)
+    counter = _RowCounter() if sys.stderr.isatty() else None
+    progress = counter.add if counter is not None else None
+    if workers > 1 and not fans_out(reward):
+        click.echo(f"note: {reward.name} runs its own parallelism; scoring in one process", err=True)
+    if workers == 1 or not fans_out(reward):
+        yield score_stream(input_path, reward, builder, local_runner(reward, name), progress)
+    else:
+        with WorkerPool(reward, name, workers) as pool:
+            yield score_stream(input_path, reward, builder, pool.run, progress)
+    if counter is not None:
+        counter.done()
 
 
-def _reuse_scores(input_path: str, wanted: str) -> tuple[list[Row], list[Score] | None]:
-    """Read INPUT and, when every row carries ``reward_signature`` equal to ``wanted``, its scores (else None)."""
+class _RowCounter:
+    """Rows scored so far, rewritten in place on stderr."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+        click.echo(f"\rscoring: {self.rows} rows", err=True, nl=False)
+
+    def done(self) -> None:
+        click.echo("", err=True)
+
+
+def _reusable(input_path: str, wanted: str) -> bool:
+    """Whether every row of INPUT carries ``reward_signature`` equal to ``wanted`` (a first, streaming pass).
+
+    Standard input cannot be read twice, so it is always scored.
+    """
+    if input_path == STDIO:
+        return False
     name = source_name(input_path)
+    seen = False
     with user_errors():
-        rows = read_jsonl(input_path)
-        found = {row.data.get("reward_signature") for row in rows}
-        if found != {wanted}:
-            if found - {None}:
-                click.echo(f"{name} was scored with other settings or another reward: scoring it again", err=True)
-            return rows, None
-        scores = [_stored_score(row, name) for row in rows]
-    click.echo(
-        f"{name}: every row was scored with this reward and these settings; reusing its reward column", err=True
-    )
-    return rows, scores
+        for row in iter_jsonl(input_path):
+            found = row.data.get("reward_signature")
+            if found != wanted:
+                if found is not None:
+                    click.echo(f"{name} was scored with other settings or another reward: scoring it again", err=True)
+                return False
+            seen = True
+    if seen:
+        click.echo(
+            f"{name}: every row was scored with this reward and these settings; reusing its reward column", err=True
+        )
+    return seen
 
 
-def _stored_score(row: Row, source: str) -> Score:
+@contextlib.contextmanager
+def _stored(input_path: str) -> Iterator[Iterator[ScoredRow]]:
+    """Stream INPUT's rows with the reward they already carry, as :func:`_scored` streams scored rows."""
+    yield (_stored_row(row, source_name(input_path)) for row in iter_jsonl(input_path))
+
+
+def _stored_row(row: Row, source: str) -> ScoredRow:
     value = row.data.get("reward")
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
     ):
         raise InputError(source, row.line, f"expected a finite number or null, got {value!r}", "reward")
-    components = row.data.get("components")
-    details = row.data.get("details")
-    return Score(
-        value, components if isinstance(components, dict) else {}, details if isinstance(details, dict) else {}
-    )
+    return ScoredRow(row.line, record_line(row.data), value)
 
 
 @main.command(name="list")
@@ -224,29 +287,45 @@ def show(name: str) -> None:
 @click.option("--ratio", default=0.5, show_default=True, type=float, help="Share of each quartile in the first file.")
 @click.option("--seed", default=42, show_default=True, type=int, help="Seed of the shuffle inside each quartile.")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False), help="Where sft.jsonl and grpo.jsonl go.")
+@workers_option
 def split(
-    input_path: str, spec: str, weights: str | None, params: tuple[str, ...], ratio: float, seed: int, out_dir: str
+    input_path: str,
+    spec: str,
+    weights: str | None,
+    params: tuple[str, ...],
+    ratio: float,
+    seed: int,
+    out_dir: str,
+    workers: int,
 ) -> None:
     """Split INPUT into an SFT warm-start part (sft.jsonl) and a GRPO part (grpo.jsonl), stratified by reward quartile.
 
     Both parts get the same share of low, middling and high-reward rows; the split is deterministic for a seed.
     When INPUT is the output of `rewardlab score` with the same reward, settings and version (every row's
-    `reward_signature` matches), its `reward` column is used as it is instead of scoring again.
+    `reward_signature` matches), its `reward` column is used as it is instead of scoring again. Rows stream
+    through in chunks; the quartiles need every row's reward, kept as one float per row.
     """
     if not 0.0 < ratio < 1.0:
         raise UserError(f"--ratio must be between 0 and 1 (exclusive), got {ratio}")
     reward = build_reward(spec, weights, params)
-    wanted = signature(reward)
-    rows, scores = _reuse_scores(input_path, wanted)
-    if scores is None:
-        rows, scores = _read_and_score(input_path, reward, rows)
-    parts = stratified_split([s.value for s in scores], ratio, seed)
-    records = [scored_record(row, s, wanted) for row, s in zip(rows, scores)]
+    reuse = _reusable(input_path, signature(reward))
     out = Path(out_dir)
-    for filename, indices in (("sft.jsonl", parts.first), ("grpo.jsonl", parts.second)):
-        with user_errors(), atomic_writer(out / filename) as handle:
-            for i in indices:
-                handle.write(dumps(records[i]) + "\n")
+    with user_errors(), tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as scored:
+        values: list[float | None] = []
+        rows_of = _stored(input_path) if reuse else _scored(input_path, reward, SummaryBuilder(reward), workers)
+        with rows_of as rows:
+            for row in rows:
+                scored.write(row.text + "\n")
+                values.append(row.value)
+        parts = stratified_split(values, ratio, seed)
+        del values
+        in_first = bytearray(len(parts.first) + len(parts.second))
+        for index in parts.first:
+            in_first[index] = 1
+        scored.seek(0)
+        with atomic_writer(out / "sft.jsonl") as first, atomic_writer(out / "grpo.jsonl") as second:
+            for index, line in enumerate(scored):
+                (first if in_first[index] else second).write(line)
     click.echo(f"{'stratum':<8} {'sft':>6} {'grpo':>6}")
     for stratum, (first, second) in parts.counts.items():
         click.echo(f"{stratum:<8} {first:>6} {second:>6}")

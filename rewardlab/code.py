@@ -572,6 +572,8 @@ class CodeReward(Reward):
 
     columns = (TEST_COLUMNS,)
 
+    own_parallelism = True
+
     def __init__(
         self,
         partial_weight: float = 0.5,

@@ -90,6 +90,9 @@ class Reward:
     columns: ClassVar[tuple[str | tuple[str, ...], ...]] = ()
     #: Whether the reward compares completions of the same prompt with each other (it then needs whole groups).
     group_level: ClassVar[bool] = False
+    #: Whether the reward runs its own parallelism (a sandbox pool, a model on a device): ``--workers`` then
+    #: leaves it in the main process instead of copying it into each worker.
+    own_parallelism: ClassVar[bool] = False
 
     @property
     def __name__(self) -> str:
@@ -299,6 +302,7 @@ class FunctionReward(Reward):
     The object may be a plain TRL-style reward function, a :class:`Reward` subclass, or a factory: when
     parameters are given, the object is called with them and what it returns is the reward. Pickling stores the
     spec and parameters and re-imports on load, so rewards defined in a file work in TRL's reward workers too.
+    An object whose ``group_level`` attribute is true gets whole prompt groups, as the built-in group rewards do.
     """
 
     def __init__(self, spec: str, **params: Any) -> None:
@@ -317,6 +321,7 @@ class FunctionReward(Reward):
         inherited = isinstance(self._inner, Reward) and self._inner.name == Reward.name
         self.name = attribute if inherited else getattr(self._inner, "__name__", None) or attribute
         self.columns = tuple(getattr(self._inner, "columns", ()))
+        self.group_level = bool(getattr(self._inner, "group_level", False))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"spec": self.spec, "params": self.params}
@@ -416,6 +421,7 @@ class WeightedSum(Reward):
         self.name = "+".join(names)
         self.columns = tuple(c for r in self.rewards for c in r.columns)
         self.group_level = any(r.group_level for r in self.rewards)
+        self.own_parallelism = any(r.own_parallelism for r in self.rewards)
 
     def settings(self) -> dict[str, Any]:
         """Return each reward's settings with its weight."""

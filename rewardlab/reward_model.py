@@ -43,6 +43,8 @@ class RewardModel(Reward):
 
     columns = ("prompt",)
 
+    own_parallelism = True
+
     def __init__(self, model: str, batch_size: int = 16, max_length: int = 2048, device: str | None = None) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ValueError("model must be a path or a model name")
