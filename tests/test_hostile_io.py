@@ -259,7 +259,7 @@ def test_an_unexpected_exception_is_one_line_exit_1(rows, monkeypatch):
     def broken(*args):
         raise TypeError("a bug of ours")
 
-    monkeypatch.setattr("rewardlab.cli.summarize", broken)
+    monkeypatch.setattr("rewardlab.cli.SummaryBuilder", broken)
     result = score(rows)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
