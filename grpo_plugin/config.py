@@ -16,6 +16,7 @@ import yaml
 
 from rewardlab.core import ConfigError
 from rewardlab.io import atomic_writer
+from rewardlab.polychromic import DIVERSITIES
 
 #: File the resolved settings are written to, inside the output directory.
 RESOLVED_NAME = "grpo-train.yaml"
@@ -25,6 +26,9 @@ REPORTERS = ("tensorboard", "wandb", "none")
 
 #: Values ``--curriculum`` accepts.
 CURRICULA = ("none", "learnability")
+
+#: Values ``--objective`` accepts: plain GRPO, or polychromic GRPO (:mod:`rewardlab.polychromic`).
+OBJECTIVES = ("grpo", "polychromic")
 
 
 @dataclasses.dataclass
@@ -65,6 +69,9 @@ class TrainConfig:
     merge: bool = False
     curriculum: str = "none"
     curriculum_threshold: float | None = None
+    objective: str = "grpo"
+    set_size: int = 4
+    diversity: str = "lexical"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -118,8 +125,24 @@ class TrainConfig:
         threshold = self.curriculum_threshold
         if threshold is not None and not (_is_number(threshold) and math.isfinite(threshold)):
             raise ConfigError(f"--curriculum-threshold must be a finite number, got {threshold!r}")
+        self.validate_objective()
         if self.weights is not None and not all(_is_number(w) and math.isfinite(w) for w in self.weights):
             raise ConfigError(f"--weights must be finite numbers, got {self.weights!r}")
+
+    def validate_objective(self) -> None:
+        """Check ``--objective``, ``--set-size`` and ``--diversity`` (polychromic GRPO's settings)."""
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.diversity not in DIVERSITIES:
+            raise ConfigError(f"--diversity must be one of {', '.join(DIVERSITIES)}, got {self.diversity!r}")
+        if isinstance(self.set_size, bool) or not isinstance(self.set_size, int) or self.set_size < 2:
+            raise ConfigError(f"--set-size must be a whole number >= 2, got {self.set_size!r}")
+        if self.objective == "polychromic" and self.set_size >= self.num_generations:
+            raise ConfigError(
+                f"--set-size must be smaller than --num-generations ({self.num_generations}), got {self.set_size}: "
+                "sets are drawn from the completions of one prompt, and with one set per prompt every completion "
+                "gets the same value and GRPO no gradient"
+            )
 
     def require_inputs(self) -> None:
         """Check that the prompts and the reward are given (they have no default)."""
