@@ -50,14 +50,17 @@ done
 step "device"
 $PYTHON - <<'EOF'
 import os
+from importlib.metadata import version
 
 import torch
 
+names = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "pyarrow", "sentence-transformers")
+print(", ".join(f"{name} {version(name)}" for name in names))
 if torch.cuda.is_available():
     assert torch.cuda.is_bf16_supported(), "this GPU has no bf16; grpo-train would train in float32"
-    print(f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}: bf16")
+    print(f"{torch.cuda.get_device_name(0)}, CUDA {torch.version.cuda}: bf16")
 elif os.environ.get("GPU_CHECK_CPU") == "1":
-    print(f"no GPU: dry run on the CPU in float32 (GPU_CHECK_CPU=1), torch {torch.__version__}")
+    print("no GPU: dry run on the CPU in float32 (GPU_CHECK_CPU=1)")
 else:
     raise SystemExit("torch sees no CUDA device (GPU_CHECK_CPU=1 makes a dry run on the CPU)")
 EOF
