@@ -1,20 +1,23 @@
 """Polychromic rewards: any reward turned into a score of the sets a completion belongs to, reward × diversity.
 
 Hamid, Orney, Xu, Finn and Sadigh, "Polychromic Objectives for Reinforcement Learning" (ICLR 2026,
-arXiv:2509.25424) score a *set* of n generations for one prompt by the polychromic objective (their Sec. 4)
+arXiv:2509.25424) score a *set* of n generations for one prompt by the polychromic objective (section "Polychromic
+objectives"):
 
     f_poly(s, y_1..n) = (1/n · Σ_i R(s, y_i)) · d(s, y_1..n)
 
 — the set's mean reward times its diversity — and train with a set-level advantage that every member of a set
-shares, estimated from several sets drawn out of the N samples of the same prompt (their Sec. 5, Polychromic PPO).
+shares, estimated from several sets drawn out of the N samples of the same prompt (section "Polychromic PPO"; the
+authors call a generation's resulting advantage its marginal advantage: the mean score of the sets that hold it
+minus the mean score of all sets).
 In GRPO the samples of one prompt are its group, and the advantage is the group-normalised reward, so the
 objective becomes a group-level transform of the rewards: each completion's value is the mean f_poly of the sets of
 ``set_size`` completions of its group that contain it. GRPO's group mean of these values is the mean over all sets,
 so a completion's advantage is, as in the paper, how much better the sets holding it do than the group's sets.
 
-The paper's diversity is the share of distinct outcomes; for text we take either ``lexical`` (1 − Self-BLEU of the
-set, computed as ``evalkit`` computes Self-BLEU) or ``embedding`` (mean pairwise cosine distance under the
-engagement reward's sentence-transformers model). Like the paper's success rates, rewards are meant to be ≥ 0: a
+The paper measures diversity on the outcomes of its environments; for text we take either ``lexical`` (1 −
+Self-BLEU of the set, computed as ``evalkit`` computes Self-BLEU) or ``embedding`` (mean pairwise cosine distance
+under the engagement reward's sentence-transformers model). Like the paper's success rates, rewards are meant to be ≥ 0: a
 negative reward multiplied by a diversity makes a diverse set worse, not better.
 """
 
@@ -120,11 +123,11 @@ def member_sets(size: int, set_size: int, num_sets: int, rng: random.Random) -> 
 class Polychromic(Reward):
     """A reward's polychromic version: the mean of (mean reward × diversity) over the sets of its group holding it.
 
-    Hamid et al. (ICLR 2026), Sec. 4-5; see the module docstring. Rows whose base reward is None stay None and are
-    left out of every set; a group with fewer than two scored rows cannot form a set and gets None. Sets come from a
-    generator seeded with ``seed`` and the group's texts, so the values are the same on every run and do not depend
-    on the order of the rows. Components: ``reward`` (the base reward), ``diversity`` (the mean diversity of the
-    row's sets) and the base reward's components as ``reward/NAME``.
+    Hamid et al. (ICLR 2026), polychromic objective and Polychromic PPO; see the module docstring. Rows whose base
+    reward is None stay None and are left out of every set; a group with fewer than two scored rows cannot form a
+    set and gets None. Sets come from a generator seeded with ``seed`` and the group's texts, so the values are the
+    same on every run and do not depend on the order of the rows. Components: ``reward`` (the base reward),
+    ``diversity`` (the mean diversity of the row's sets) and the base reward's components as ``reward/NAME``.
 
     Args:
         reward: The base reward: a spec for :func:`rewardlab.build` (``engagement``, ``file.py:function``), a
