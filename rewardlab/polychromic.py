@@ -17,8 +17,8 @@ so a completion's advantage is, as in the paper, how much better the sets holdin
 
 The paper measures diversity on the outcomes of its environments; for text we take either ``lexical`` (1 −
 Self-BLEU of the set, computed as ``evalkit`` computes Self-BLEU) or ``embedding`` (mean pairwise cosine distance
-under the engagement reward's sentence-transformers model). Like the paper's success rates, rewards are meant to be ≥ 0: a
-negative reward multiplied by a diversity makes a diverse set worse, not better.
+under the engagement reward's sentence-transformers model). Like the paper's success rates, rewards are meant to be
+≥ 0: a negative reward multiplied by a diversity makes a diverse set worse, not better.
 """
 
 from __future__ import annotations
