@@ -17,9 +17,10 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from grpo_plugin.config import CURRICULA, RunConfig, TrainConfig, load_yaml, resolve
+from grpo_plugin.config import CURRICULA, OBJECTIVES, RunConfig, TrainConfig, load_yaml, resolve
 from grpo_plugin.runs import Interrupted
 from rewardlab.cli import param_option, parse_param_options, parse_weights, user_errors, weights_option
+from rewardlab.polychromic import DIVERSITIES
 
 DEFAULTS = TrainConfig()
 
@@ -204,6 +205,7 @@ Examples:
   grpo-train --reward math,overlong --weights 1,0.5 -p overlong.max_length=1024 --data math.jsonl
   grpo-train --reward my_rewards.py:brevity --data prompts.jsonl --preflight
   grpo-train --reward engagement --model Qwen/Qwen3-0.6B --init-adapter runs/sft --data runs/split/grpo.jsonl
+  grpo-train --reward engagement --objective polychromic --set-size 4 --data prompts.jsonl
   accelerate launch --config_file examples/accelerate/ddp.yaml -m grpo_plugin.cli --config run.yaml
 """
 
@@ -265,6 +267,28 @@ Examples:
     metavar="DIR",
     help="Continue training this LoRA adapter (say the one sft-train wrote) instead of a new one; --model must be "
     "its base model. Its LoRA shape replaces the --lora-* options.",
+)
+@click.option(
+    "--objective",
+    type=click.Choice(OBJECTIVES),
+    default=DEFAULTS.objective,
+    show_default=True,
+    help="polychromic: score each completion by the sets of its group holding it, mean reward × diversity "
+    "(Hamid et al., ICLR 2026), against mode collapse.",
+)
+@click.option(
+    "--set-size",
+    type=int,
+    default=DEFAULTS.set_size,
+    show_default=True,
+    help="Completions per set of the polychromic objective.",
+)
+@click.option(
+    "--diversity",
+    type=click.Choice(DIVERSITIES),
+    default=DEFAULTS.diversity,
+    show_default=True,
+    help="Diversity of a set: lexical (1 - Self-BLEU) or embedding (mean pairwise cosine distance).",
 )
 @click.option(
     "--preflight",

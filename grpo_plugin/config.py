@@ -17,12 +17,16 @@ import yaml
 
 from rewardlab.core import ConfigError
 from rewardlab.io import atomic_writer
+from rewardlab.polychromic import DIVERSITIES
 
 #: Logging integrations ``--report-to`` accepts.
 REPORTERS = ("tensorboard", "wandb", "none")
 
 #: Values ``--curriculum`` accepts.
 CURRICULA = ("none", "learnability")
+
+#: Values ``--objective`` accepts: plain GRPO, or polychromic GRPO (:mod:`rewardlab.polychromic`).
+OBJECTIVES = ("grpo", "polychromic")
 
 
 @dataclasses.dataclass
@@ -154,6 +158,9 @@ class TrainConfig(RunConfig):
     curriculum: str = "none"
     curriculum_threshold: float | None = None
     init_adapter: str | None = None
+    objective: str = "grpo"
+    set_size: int = 4
+    diversity: str = "lexical"
 
     def validate(self) -> None:
         """Check the shared settings, then GRPO's; raise :class:`ConfigError` with one line."""
@@ -174,6 +181,22 @@ class TrainConfig(RunConfig):
             raise ConfigError(f"--weights must be finite numbers, got {self.weights!r}")
         if self.init_adapter is not None and not self.lora:
             raise ConfigError("--init-adapter continues a LoRA adapter; it cannot be combined with --no-lora")
+        self.validate_objective()
+
+    def validate_objective(self) -> None:
+        """Check ``--objective``, ``--set-size`` and ``--diversity`` (polychromic GRPO's settings)."""
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.diversity not in DIVERSITIES:
+            raise ConfigError(f"--diversity must be one of {', '.join(DIVERSITIES)}, got {self.diversity!r}")
+        if isinstance(self.set_size, bool) or not isinstance(self.set_size, int) or self.set_size < 2:
+            raise ConfigError(f"--set-size must be a whole number >= 2, got {self.set_size!r}")
+        if self.objective == "polychromic" and self.set_size >= self.num_generations:
+            raise ConfigError(
+                f"--set-size must be smaller than --num-generations ({self.num_generations}), got {self.set_size}: "
+                "sets are drawn from the completions of one prompt, and with one set per prompt every completion "
+                "gets the same value and GRPO no gradient"
+            )
 
     def require_inputs(self) -> None:
         """Check that the prompts and the reward are given (they have no default)."""

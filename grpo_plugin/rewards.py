@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardlab.core import Reward, WeightedSum, build
+from rewardlab.polychromic import Polychromic
 
 
 @dataclass
@@ -66,3 +67,19 @@ def build_rewards(
     if isinstance(combined, WeightedSum):
         return RewardSet(list(combined.rewards), list(combined.weights))
     return RewardSet([combined], [1.0])
+
+
+def polychromic_rewards(rewards: RewardSet, set_size: int, diversity: str, seed: int) -> RewardSet:
+    """Replace each reward function by its polychromic version (``--objective polychromic``), weights unchanged.
+
+    A set's polychromic score is linear in the reward, and every wrapper draws the same sets for the same group
+    (same seed and texts), so TRL's weighted sum of the wrapped rewards is the polychromic score of the weighted
+    total, while each reward keeps its own name in the logs (``rewards/polychromic(engagement)/mean``).
+
+    Example:
+        >>> polychromic_rewards(build_rewards("math-format"), set_size=4, diversity="lexical", seed=0).names
+        ['polychromic(math-format)']
+
+    """
+    wrapped = [Polychromic(f, set_size=set_size, diversity=diversity, seed=seed) for f in rewards.funcs]
+    return RewardSet(wrapped, list(rewards.weights))

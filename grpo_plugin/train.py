@@ -37,7 +37,7 @@ from grpo_plugin.callbacks import (
 from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
-from grpo_plugin.rewards import RewardSet, build_rewards
+from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
 from rewardlab.core import ConfigError, RewardlabError, first_line
 
 
@@ -159,6 +159,8 @@ def prepare(config: TrainConfig) -> tuple[Prompts, RewardSet]:
     config.require_inputs()
     prompts = load_prompts(config.data, config.system_prompt)
     rewards = build_rewards(config.reward, config.weights, config.params)
+    if config.objective == "polychromic":
+        rewards = polychromic_rewards(rewards, config.set_size, config.diversity, config.seed)
     check_columns(prompts, rewards.funcs)
     return prompts, rewards
 

@@ -27,7 +27,13 @@ TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments")
 
 #: Modules whose ``@register`` decorators fill the registry; imported on first look-up so ``import rewardlab``
 #: stays cheap.
-BUILTIN_MODULES = ("rewardlab.engagement", "rewardlab.reward_model", "rewardlab.math", "rewardlab.code")
+BUILTIN_MODULES = (
+    "rewardlab.engagement",
+    "rewardlab.reward_model",
+    "rewardlab.math",
+    "rewardlab.code",
+    "rewardlab.polychromic",
+)
 
 
 class RewardlabError(Exception):

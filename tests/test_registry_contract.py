@@ -9,6 +9,8 @@ import rewardlab
 
 #: Rewards that cannot be built without a parameter, with the parameter the contract uses.
 REQUIRED_PARAMS = {"reward-model": "tiny_reward_model"}
+#: Rewards that wrap another reward, with the reward the contract wraps; their name names both.
+WRAPPED = {"polychromic": "math-tags"}
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +23,14 @@ def test_registered_reward_builds_pickles_and_keeps_its_name(name, request):
     params = {}
     if name in REQUIRED_PARAMS:
         params["model"] = request.getfixturevalue(REQUIRED_PARAMS[name])
+    expected = name
+    if name in WRAPPED:
+        params["reward"] = WRAPPED[name]
+        expected = f"{name}({WRAPPED[name]})"
     reward = rewardlab.get(name, **params)
     clone = pickle.loads(pickle.dumps(reward))
-    assert reward.__name__ == name
-    assert clone.__name__ == name
+    assert reward.__name__ == expected
+    assert clone.__name__ == expected
     assert clone.settings() == reward.settings()
     assert (type(reward).__doc__ or "").strip(), f"{name} has no docstring"
 
