@@ -269,7 +269,7 @@ class Polychromic(Reward):
             scores = list(self._inner.score(prompts, completions, **columns))
         else:
             values = self._inner(prompts=list(prompts), completions=list(completions), **columns)
-            scores = [Score(_as_reward_value(self.inner_name, v)) for v in values]
+            scores = [Score(_as_reward_value(self.inner_name, i, v)) for i, v in enumerate(values)]
         if len(scores) != len(completions):
             raise RewardlabError(
                 f"reward '{self.inner_name}' returned {len(scores)} values for {len(completions)} completions"
