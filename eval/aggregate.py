@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,6 +34,8 @@ from rewardlab.scoring import validate_rows
 
 #: Orders of distinct-n computed per prompt.
 DISTINCT_ORDERS = (1, 2)
+#: Texts given to one Self-BLEU call (whole prompts): its n-gram arrays grow with the texts, so this bounds them.
+SELF_BLEU_TEXTS = 8192
 #: Without a terminal, a progress line is printed every this many rows.
 PROGRESS_EVERY = 100_000
 #: What a row without ``correct`` is told when no reward is given.
@@ -211,28 +214,29 @@ def _sample_key(record: list[Any]) -> int:
 
 
 class _Collected:
-    """Per-prompt statistics gathered bucket by bucket."""
+    """Per-prompt statistics gathered bucket by bucket, in typed arrays (a few bytes per prompt each)."""
 
     def __init__(self, texts: bool) -> None:
         self.texts = texts
         self.ids: list[str] = []
-        self.first_lines: list[int] = []
-        self.samples: list[int] = []
-        self.correct: list[int] = []
-        self.first_correct: list[bool] = []
-        self.reward_mean: list[float] = []
+        self.first_lines = array("q")
+        self.samples = array("q")
+        self.correct = array("q")
+        self.first_correct = array("b")
+        self.reward_mean = array("d")
         self.rewards_complete = True
-        self.self_bleu: list[float] = []
-        self.distinct: dict[int, list[float]] = {n: [] for n in DISTINCT_ORDERS}
-        self.digests: list[int] = []
+        self.self_bleu = array("d")
+        self.distinct = {n: array("d") for n in DISTINCT_ORDERS}
+        self.digests = array("Q")
+        self._bleu_texts: list[str] = []
+        self._bleu_labels: list[int] = []
+        self._bleu_at: list[int] = []
 
     def add_bucket(self, records: Sequence[list[Any]], source: str) -> None:
+        """Reduce one bucket's rows (every row of its prompts) to the prompts' statistics."""
         groups: dict[str, list[list[Any]]] = {}
         for record in records:
             groups.setdefault(record[_ID], []).append(record)
-        bleu_texts: list[str] = []
-        bleu_labels: list[int] = []
-        bleu_at: list[int] = []
         for prompt, members in groups.items():
             _check_samples(source, prompt, members)
             members.sort(key=_sample_key)
@@ -246,44 +250,52 @@ class _Collected:
             if None in rewards:
                 self.rewards_complete = False
             self.reward_mean.append(math.fsum(rewards) / len(members) if self.rewards_complete else math.nan)
-            if not self.texts:
-                continue
-            group_texts = [r[_TEXT] for r in members]
-            tokens = tokenize(group_texts)
-            for n in DISTINCT_ORDERS:
-                unique, total = distinct_counts(tokens, n)
-                self.distinct[n].append(unique / total if total else 0.0)
-            self.self_bleu.append(math.nan)
-            if len(members) >= 2:
-                bleu_at.append(len(self.self_bleu) - 1)
-                bleu_labels.extend([len(bleu_at) - 1] * len(members))
-                bleu_texts.extend(group_texts)
-        if bleu_texts:
-            means = group_means(sentence_self_bleu(bleu_texts, groups=bleu_labels), bleu_labels)
-            for position, value in zip(bleu_at, means.tolist()):
+            if self.texts:
+                self._add_texts([r[_TEXT] for r in members])
+        self._score_bleu()
+
+    def _add_texts(self, texts: list[str]) -> None:
+        tokens = tokenize(texts)
+        for n in DISTINCT_ORDERS:
+            unique, total = distinct_counts(tokens, n)
+            self.distinct[n].append(unique / total if total else 0.0)
+        self.self_bleu.append(math.nan)
+        if len(texts) >= 2:
+            self._bleu_at.append(len(self.self_bleu) - 1)
+            self._bleu_labels.extend([len(self._bleu_at) - 1] * len(texts))
+            self._bleu_texts.extend(texts)
+            if len(self._bleu_texts) >= SELF_BLEU_TEXTS:
+                self._score_bleu()
+
+    def _score_bleu(self) -> None:
+        """Self-BLEU of the prompts waiting for it, in one call."""
+        if self._bleu_texts:
+            means = group_means(sentence_self_bleu(self._bleu_texts, groups=self._bleu_labels), self._bleu_labels)
+            for position, value in zip(self._bleu_at, means.tolist()):
                 self.self_bleu[position] = value
+        self._bleu_texts, self._bleu_labels, self._bleu_at = [], [], []
 
     def run(self, spool: Spool) -> Run:
-        """The statistics as arrays in order of each prompt's first line."""
-        order = np.argsort(np.asarray(self.first_lines, dtype=np.int64), kind="stable")
+        """The statistics as numpy arrays in order of each prompt's first line."""
+        order = np.argsort(np.frombuffer(self.first_lines, dtype=np.int64), kind="stable")
 
-        def arranged(values: Sequence[Any], dtype: Any) -> np.ndarray:
-            return np.asarray(values, dtype=dtype)[order]
+        def arranged(values: array) -> np.ndarray:
+            return np.frombuffer(values, dtype=values.typecode)[order].copy() if len(values) else np.zeros(0)
 
-        self_bleu = arranged(self.self_bleu, float) if self.texts else None
+        self_bleu = arranged(self.self_bleu) if self.texts else None
         return Run(
             name=spool.name,
             source=spool.source,
             rows=spool.rows,
             ids=[self.ids[i] for i in order.tolist()],
-            first_lines=arranged(self.first_lines, np.int64),
-            samples=arranged(self.samples, np.int64),
-            correct=arranged(self.correct, np.int64),
-            first_correct=arranged(self.first_correct, bool),
-            reward_mean=arranged(self.reward_mean, float) if self.rewards_complete else None,
+            first_lines=arranged(self.first_lines),
+            samples=arranged(self.samples),
+            correct=arranged(self.correct),
+            first_correct=arranged(self.first_correct).astype(bool),
+            reward_mean=arranged(self.reward_mean) if self.rewards_complete else None,
             self_bleu=None if self_bleu is None or np.isnan(self_bleu).any() else self_bleu,
-            distinct={n: arranged(values, float) for n, values in self.distinct.items()} if self.texts else {},
-            digests=arranged(self.digests, np.uint64),
+            distinct={n: arranged(values) for n, values in self.distinct.items()} if self.texts else {},
+            digests=arranged(self.digests),
             provenance=spool.provenance,
         )
 
