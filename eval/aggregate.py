@@ -97,6 +97,8 @@ class Spool:
     rows: int
     buckets: PromptBuckets
     provenance: Provenance
+    scorer: Scorer | None
+    texts: bool
 
 
 def spool_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None = None, texts: bool = False) -> Spool:
@@ -144,10 +146,10 @@ def spool_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None 
     except BaseException:
         buckets.close()
         raise
-    return Spool(name, source, rows, buckets, provenance)
+    return Spool(name, source, rows, buckets, provenance, scorer, texts)
 
 
-def summarize(spool: Spool, *, scorer: Scorer | None = None, texts: bool = False) -> Run:
+def summarize(spool: Spool) -> Run:
     """Score what a spooled run lacks and reduce it to per-prompt statistics, one bucket at a time.
 
     Raises:
@@ -155,14 +157,13 @@ def summarize(spool: Spool, *, scorer: Scorer | None = None, texts: bool = False
             reward rejects a value.
 
     """
-    stats = _Collected(texts)
+    stats = _Collected(spool.texts)
     with spool.buckets, Progress(f"summarising {spool.name}", spool.rows, every=PROGRESS_EVERY) as progress:
         for records in spool.buckets:
             todo = [r for r in records if r[_DATA] is not None]
-            if todo:
-                assert scorer is not None  # only a scorer's spool keeps row data
+            if todo and spool.scorer is not None:  # only rows a scorer must score keep their data
                 rows = [Row(r[_LINE], r[_DATA]) for r in todo]
-                fill_scores([_Fields(r) for r in todo], rows, scorer, spool.source, spool.provenance)
+                fill_scores([_Fields(r) for r in todo], rows, spool.scorer, spool.source, spool.provenance)
                 for r in todo:
                     r[_DATA] = None
             stats.add_bucket(records, spool.source)
@@ -172,7 +173,7 @@ def summarize(spool: Spool, *, scorer: Scorer | None = None, texts: bool = False
 
 def read_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None = None, texts: bool = False) -> Run:
     """:func:`spool_run` and :func:`summarize` in one call."""
-    return summarize(spool_run(path, name, scorer=scorer, texts=texts), scorer=scorer, texts=texts)
+    return summarize(spool_run(path, name, scorer=scorer, texts=texts))
 
 
 class _Fields:

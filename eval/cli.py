@@ -190,7 +190,7 @@ def passk(
         except BaseException:
             spool.buckets.close()
             raise
-        run = summarize(spool, scorer=scorer)
+        run = summarize(spool)
         k_values, note = choose_ks(run, parse_ks(ks))
         results = run_pass_at_k(run, k_values, n_boot=n_boot, seed=seed)
     notes += [note] if note else []
@@ -376,7 +376,7 @@ def compare(
             for label, path in locate_runs(names, runs_dir):
                 spools.append(spool_run(path, label, scorer=scorer, texts=True))
             mixed = _check_mixed([(s.name, s.provenance) for s in spools], allow_mixed)
-            runs = [summarize(s, scorer=scorer, texts=True) for s in spools]
+            runs = [summarize(s) for s in spools]
         finally:
             for s in spools:
                 s.buckets.close()
