@@ -321,6 +321,8 @@ class FunctionReward(Reward):
         attribute = spec.rpartition(":")[2]
         inherited = isinstance(self._inner, Reward) and self._inner.name == Reward.name
         self.name = attribute if inherited else getattr(self._inner, "__name__", None) or attribute
+        if inherited:
+            self._inner.name = self.name  # so its rule of correctness reads with the name the user gave
         self.columns = tuple(getattr(self._inner, "columns", ()))
 
     def __getstate__(self) -> dict[str, Any]:

@@ -107,3 +107,21 @@ def test_a_weighted_sum_is_correct_when_its_judging_part_is():
     assert reward.correct_rule() == "math-accuracy = 1"
     assert reward.correct(Score(0.5, {"math-accuracy": 0.0, "math-format": 1.0})) is False
     assert reward.correct(Score(1.0, {"math-accuracy": 1.0, "math-format": 0.0})) is True
+
+
+def test_a_user_reward_class_can_say_what_correct_means(tmp_path):
+    module = tmp_path / "judged.py"
+    module.write_text(
+        "from rewardlab.core import Reward, Score\n"
+        "class Judged(Reward):\n"
+        "    correct_when = 'exact'\n"
+        "    def score(self, prompts, completions, **columns):\n"
+        "        return [Score(0.5 + 0.5 * (c == '4'), {'exact': float(c == '4')}) for c in completions]\n"
+    )
+    path = write_jsonl(
+        tmp_path / "run.jsonl", [{"prompt_id": "p", "sample": i, "completion": c} for i, c in enumerate("45")]
+    )
+    result = invoke("passk", path, "--reward", f"{module}:Judged", "--k", "1")
+    assert result.exit_code == 0, result.output
+    assert "a row is correct when Judged/exact = 1" in result.output
+    assert "pass@1   0.5000" in result.output
