@@ -46,7 +46,8 @@ evalkit generate --model "$RUNS/tiny-qwen" --adapter "$RUNS/grpo" --data "$RUNS/
   --system-prompt "$SYSTEM" --num-samples 4 --max-new-tokens 24 --out "$RUNS/grpo/generations.jsonl"
 
 step "compare the runs"
-evalkit compare baseline grpo --runs-dir "$RUNS" --reward engagement --out "$RUNS/report"
+# engagement has no right or wrong: pass@k counts a reply "correct" at engagement >= 0.5, said explicitly
+evalkit compare baseline grpo --runs-dir "$RUNS" --reward engagement --threshold 0.5 --out "$RUNS/report"
 
 step "done"
 echo "report: $RUNS/report/report.md (also report.json and the PNG plots in $RUNS/report)"
