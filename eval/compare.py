@@ -225,23 +225,23 @@ def compare_runs(
     for k in ks:
         values = {name: a.pass_values(k) for name, a in aligned.items()}
         per_prompt.append(_PerPrompt(f"pass@{k}", "higher", _n_note(sample_counts), values))
-    first = {name: a.take(a.run.first_correct).astype(float).tolist() for name, a in aligned.items()}
+    first = {name: a.take(a.run.first_correct).astype(float) for name, a in aligned.items()}
     note = "sample with the lowest index of each prompt"
     per_prompt.append(_PerPrompt("accuracy, first sample", "higher", note, first, binary=True))
     if all(run.reward_mean is not None for run in runs):
-        rewards = {name: a.take(a.run.reward_mean).tolist() for name, a in aligned.items()}
+        rewards = {name: a.take(a.run.reward_mean) for name, a in aligned.items()}
         per_prompt.append(_PerPrompt("mean reward", "higher", "mean over a prompt's samples", rewards))
     else:
         notes.append("mean reward not reported: some rows have no reward (add a reward column or give --reward)")
     if min(sample_counts) >= 2:
-        values = {name: a.take(a.run.self_bleu).tolist() for name, a in aligned.items()}
+        values = {name: a.take(a.run.self_bleu) for name, a in aligned.items()}
         per_prompt.append(_PerPrompt("Self-BLEU", "lower", "among a prompt's samples", values))
         if len(set(sample_counts)) > 1:
             notes.append("prompts have different sample counts; Self-BLEU rises with the count")
     else:
         notes.append("Self-BLEU not reported: it needs at least two samples per prompt")
     for n in DISTINCT_ORDERS:
-        values = {name: a.take(a.run.distinct[n]).tolist() for name, a in aligned.items()}
+        values = {name: a.take(a.run.distinct[n]) for name, a in aligned.items()}
         per_prompt.append(
             _PerPrompt(f"distinct-{n}", "higher", "distinct/all n-grams among a prompt's samples", values)
         )
@@ -282,8 +282,10 @@ class _Aligned:
     def take(self, values: np.ndarray) -> np.ndarray:
         return values[self.order]
 
-    def pass_values(self, k: int) -> list[float]:
-        return [pass_at_k(n, c, k) for n, c in zip(self.samples, self.correct)]
+    def pass_values(self, k: int) -> np.ndarray:
+        return np.fromiter(
+            (pass_at_k(n, c, k) for n, c in zip(self.samples, self.correct)), dtype=float, count=len(self.samples)
+        )
 
 
 def _n_note(sample_counts: Sequence[int]) -> str:
@@ -292,12 +294,15 @@ def _n_note(sample_counts: Sequence[int]) -> str:
 
 
 class _PerPrompt(NamedTuple):
-    """A metric's value per prompt for every run; binary values (0/1) are tested with McNemar's test."""
+    """A metric's value per prompt for every run; binary values (0/1) are tested with McNemar's test.
+
+    Values are numpy arrays: a Python float per prompt would take four times the memory at a million prompts.
+    """
 
     name: str
     better: str
     note: str
-    values: dict[str, list[float]]
+    values: dict[str, np.ndarray]
     binary: bool = False
 
 
@@ -309,7 +314,7 @@ def _metric(metric: _PerPrompt, runs: Sequence[Run], n_boot: int, seed: int) -> 
     for run in runs[1:]:
         test = paired_bootstrap(base, metric.values[run.name], **options)
         if metric.binary:
-            exact = mcnemar([v == 1.0 for v in base], [v == 1.0 for v in metric.values[run.name]])
+            exact = mcnemar(base == 1.0, metric.values[run.name] == 1.0)
             interval = {"ci_low": test.ci_low, "ci_high": test.ci_high}
             test = dataclasses.replace(exact, **interval, details={**exact.details, "ci": test.details})
         tests[run.name] = test
