@@ -14,12 +14,13 @@ Example:
 """
 
 from eval.accuracy import accuracy, mean_reward
+from eval.aggregate import Run, read_run
 from eval.compare import Comparison, compare_runs, run_pass_at_k
 from eval.distinct import distinct_counts, distinct_n
 from eval.passk import PassAtK, mean_pass_at_k, pass_at_k
-from eval.runs import Generation, Run, RunError, load_runs, read_generations, score_missing
+from eval.runs import Generation, RunError, Scorer, make_scorer, read_generations, score_generations
 from eval.selfbleu import self_bleu, self_bleu_by_group, sentence_self_bleu
-from eval.stats import Estimate, PairedTest, mcnemar, mean_estimate, paired_bootstrap
+from eval.stats import Estimate, PairedTest, holm, mcnemar, mean_estimate, paired_bootstrap
 
 __all__ = [
     "Comparison",
@@ -29,20 +30,23 @@ __all__ = [
     "PassAtK",
     "Run",
     "RunError",
+    "Scorer",
     "accuracy",
     "compare_runs",
     "distinct_counts",
     "distinct_n",
-    "load_runs",
+    "holm",
     "mcnemar",
     "mean_estimate",
     "mean_pass_at_k",
     "mean_reward",
     "paired_bootstrap",
     "pass_at_k",
+    "make_scorer",
     "read_generations",
+    "read_run",
     "run_pass_at_k",
-    "score_missing",
+    "score_generations",
     "self_bleu",
     "self_bleu_by_group",
     "sentence_self_bleu",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +15,26 @@ import click
 
 from eval.accuracy import accuracy as accuracy_estimate
 from eval.accuracy import mean_reward
+from eval.aggregate import MISSING_CORRECT, spool_run, summarize
 from eval.compare import choose_ks, compare_runs, run_pass_at_k
 from eval.generate import generate
 from eval.report import render_table, write_report
-from eval.runs import Run, load_runs, read_generations, run_name, score_missing
+from eval.runs import (
+    Provenance,
+    Scorer,
+    locate_runs,
+    make_scorer,
+    mixed_sources,
+    read_generations,
+    run_name,
+    score_generations,
+)
 from eval.selfbleu import MODES, self_bleu
 from eval.selfbleu import signature as self_bleu_signature
 from eval.tokens import DEFAULT_TOKENIZER
 from rewardlab import __version__
 from rewardlab.cli import UserError, build_reward, param_option, user_errors, weights_option
-from rewardlab.io import source_name
-from rewardlab.scoring import signature as reward_signature
-
-#: Threshold above which a scored reward counts as correct, unless --threshold says otherwise.
-DEFAULT_THRESHOLD = 0.5
+from rewardlab.io import InputError, source_name
 
 
 def parse_ks(text: str | None) -> list[int] | None:
@@ -48,13 +56,27 @@ def parse_ks(text: str | None) -> list[int] | None:
     return ks
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
 def scoring_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--reward, --weights, -p and --threshold: how rows without ``correct`` or ``reward`` get them."""
+    """--reward, --weights, -p, --threshold and --allow-mixed: how rows without ``correct`` or ``reward`` get them."""
+    command = click.option(
+        "--allow-mixed",
+        is_flag=True,
+        help="Allow `correct` or `reward` to come from the file for some rows and from --reward for others.",
+    )(command)
     command = click.option(
         "--threshold",
-        default=DEFAULT_THRESHOLD,
-        show_default=True,
-        help="A scored reward at or above this counts as correct.",
+        type=float,
+        default=None,
+        callback=_finite,
+        help="A row scored by --reward is correct when its value is at least this. Needed for rewards without a "
+        "rule of their own (engagement, your function); replaces the rule of the others (math: math-accuracy = 1; "
+        "code: every test passes).",
     )(command)
     command = param_option(command)
     command = weights_option(command)
@@ -88,24 +110,41 @@ bootstrap_option = click.option(
 )
 
 
-def _score(runs: list[Run], spec: str | None, weights: str | None, params: tuple[str, ...], threshold: float) -> Any:
-    """Score the rows that lack ``correct`` or ``reward``; return the reward's signature settings, or None."""
+def _scorer(spec: str | None, weights: str | None, params: tuple[str, ...], threshold: float | None) -> Scorer | None:
+    """The reward scoring rows that lack ``correct`` or ``reward``, with its rule of correctness; None without one."""
     if spec is None:
-        if weights is not None or params:
-            raise UserError("--weights and -p need --reward")
+        if weights is not None or params or threshold is not None:
+            raise UserError("--weights, -p and --threshold need --reward")
         return None
     reward = build_reward(spec, weights, params)
     with user_errors():
-        for run in runs:
-            score_missing(run, reward, threshold)
-    return {"signature": reward_signature(reward), "threshold": threshold}
+        return make_scorer(reward, threshold)
 
 
-def _single_run(path: str, spec: str | None, weights: str | None, params: tuple[str, ...], threshold: float) -> Run:
-    with user_errors():
-        run = Run(run_name(Path(path)), source_name(path), read_generations(path))
-    _score([run], spec, weights, params, threshold)
-    return run
+def _check_mixed(provenances: Sequence[tuple[str, Provenance]], allow: bool) -> list[str]:
+    """Refuse rows whose values come from two sources unless --allow-mixed; return the notes to print then."""
+    mixed = mixed_sources(provenances)
+    if mixed and not allow:
+        raise UserError(
+            f"{mixed[0]}: values from two sources are not comparable; score every run the same way (remove the "
+            "column, or leave out --reward), or give --allow-mixed"
+        )
+    return [f"mixed sources (--allow-mixed): {m}" for m in mixed]
+
+
+def _scoring_lines(scorer: Scorer | None, provenances: Sequence[tuple[str, Provenance]]) -> list[str]:
+    """What --reward did, one line per run, printed whenever it is given."""
+    if scorer is None:
+        return []
+    lines = [f"--reward {scorer.reward.name}: a row is correct when {scorer.rule}"]
+    lines += [f"{name}: {p.describe()}" for name, p in provenances]
+    return lines
+
+
+def _scoring_json(scorer: Scorer | None, provenance: Provenance) -> dict[str, Any]:
+    if scorer is None:
+        return {}
+    return {"scoring": {**scorer.settings(), "provenance": dataclasses.asdict(provenance)}}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,38 +169,52 @@ def passk(
     spec: str | None,
     weights: str | None,
     params: tuple[str, ...],
-    threshold: float,
+    threshold: float | None,
+    allow_mixed: bool,
     seed: int,
     n_boot: int,
     as_json: bool,
 ) -> None:
     """pass@k of FILE (unbiased estimator of Chen et al. 2021), per prompt_id and then the mean over prompts.
 
-    Every row needs `prompt_id` and `correct` (or give --reward to score rows without `correct`). Each pass@k is
-    shown with n, the samples per prompt, and its standard error and bootstrap interval over prompts.
+    Every row needs `prompt_id` and `correct` (or give --reward to score rows without `correct`: a row is then
+    correct by the reward's own rule, or by --threshold). Each pass@k is shown with n, the samples per prompt, and
+    its standard error and bootstrap interval over prompts. The file is read once, in memory bounded by one bucket
+    of prompts (it need not be sorted by prompt_id).
     """
-    run = _single_run(file, spec, weights, params, threshold)
+    scorer = _scorer(spec, weights, params, threshold)
     with user_errors():
+        spool = spool_run(file, run_name(Path(file)), scorer=scorer)
+        try:
+            notes = _check_mixed([(spool.name, spool.provenance)], allow_mixed)
+        except BaseException:
+            spool.buckets.close()
+            raise
+        run = summarize(spool)
         k_values, note = choose_ks(run, parse_ks(ks))
         results = run_pass_at_k(run, k_values, n_boot=n_boot, seed=seed)
+    notes += [note] if note else []
     if as_json:
         payload = {
             "file": run.source,
-            "prompts": len(run.prompts),
-            "rows": len(run.generations),
+            "prompts": len(run.ids),
+            "rows": run.rows,
             "pass_at_k": [r.as_dict() for r in results],
-            "notes": [note] if note else [],
+            "notes": notes,
             "settings": {"n_boot": n_boot, "seed": seed, "version": __version__},
+            **_scoring_json(scorer, run.provenance),
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{run.source}: {len(run.prompts)} prompts, {len(run.generations)} rows")
+    click.echo(f"{run.source}: {len(run.ids)} prompts, {run.rows} rows")
+    for line in _scoring_lines(scorer, [(run.name, run.provenance)]):
+        click.echo(line)
     for r in results:
         e = r.estimate
         interval = f"95% CI [{e.ci_low:.4f}, {e.ci_high:.4f}]"
         click.echo(f"pass@{r.k:<3} {e.value:.4f}  stderr {e.stderr:.4f}  {interval}  {r.n_label}")
     click.echo(f"intervals: bootstrap over prompts, {n_boot} resamples, seed {seed}")
-    if note:
+    for note in notes:
         click.echo(f"note: {note}")
 
 
@@ -231,7 +284,8 @@ def accuracy(
     spec: str | None,
     weights: str | None,
     params: tuple[str, ...],
-    threshold: float,
+    threshold: float | None,
+    allow_mixed: bool,
     seed: int,
     n_boot: int,
     as_json: bool,
@@ -240,10 +294,14 @@ def accuracy(
 
     With `prompt_id` on every row, each prompt's samples are averaged first and uncertainty is over prompts.
     """
-    run = _single_run(file, spec, weights, params, threshold)
+    scorer = _scorer(spec, weights, params, threshold)
     with user_errors():
-        run.require_correct()
-    gens = run.generations
+        gens = read_generations(file)
+        provenance = Provenance()
+        if scorer is not None:
+            provenance = score_generations(gens, scorer, source_name(file))
+        notes = _check_mixed([(run_name(Path(file)), provenance)], allow_mixed)
+        _require_correct(gens, source_name(file))
     groups = [g.prompt_id for g in gens] if all(g.prompt_id is not None for g in gens) else None
     options = {"n_boot": n_boot, "seed": seed}
     results = {"accuracy": accuracy_estimate([g.correct for g in gens], groups, **options)}
@@ -252,18 +310,30 @@ def accuracy(
     unit = "prompts" if groups else "rows"
     if as_json:
         payload = {
-            "file": run.source,
+            "file": source_name(file),
             "rows": len(gens),
             "units": unit,
             **{name.replace(" ", "_"): e.as_dict() for name, e in results.items()},
             "settings": {"n_boot": n_boot, "seed": seed, "version": __version__},
+            **_scoring_json(scorer, provenance),
+            **({"notes": notes} if notes else {}),
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{run.source}: {len(gens)} rows" + (f", {len(set(groups))} prompts" if groups else ""))
+    click.echo(f"{source_name(file)}: {len(gens)} rows" + (f", {len(set(groups))} prompts" if groups else ""))
+    for line in _scoring_lines(scorer, [(run_name(Path(file)), provenance)]):
+        click.echo(line)
     for name, e in results.items():
         click.echo(f"{name:<11} {e.value:.4f}  stderr {e.stderr:.4f}  95% CI [{e.ci_low:.4f}, {e.ci_high:.4f}]")
     click.echo(f"intervals: bootstrap over {unit}, {n_boot} resamples, seed {seed}")
+    for note in notes:
+        click.echo(f"note: {note}")
+
+
+def _require_correct(generations: Sequence[Any], source: str) -> None:
+    for g in generations:
+        if g.correct is None:
+            raise InputError(source, g.row.line, MISSING_CORRECT, "correct")
 
 
 @main.command()
@@ -280,7 +350,8 @@ def compare(
     spec: str | None,
     weights: str | None,
     params: tuple[str, ...],
-    threshold: float,
+    threshold: float | None,
+    allow_mixed: bool,
     ks: str | None,
     out_dir: str | None,
     seed: int,
@@ -289,19 +360,32 @@ def compare(
     """Compare runs A, B, … over the same prompts; each later run is tested against A.
 
     A run is a name (RUNS_DIR/NAME/generations.jsonl), a directory holding generations.jsonl, or a JSONL file.
-    Prints a table (each run, difference, 95% CI, p-value, winner per metric) and writes report.md, report.json,
-    metrics.png and pass_at_k.png to --out.
+    Rows are paired by prompt_id, and a prompt_id whose prompt text differs between runs is an error. Prints a
+    table (each run, difference, 95% CI, p-value, winner per metric) and writes report.md, report.json, metrics.png
+    and pass_at_k.png to --out. With three or more runs each metric's p-values are adjusted by Holm's method over
+    the runs tested against A, and the winner is called on the adjusted p. Each run is read once, in memory bounded
+    by one bucket of prompts, with progress on standard error.
     """
     if len(names) < 2:
         raise UserError(f"compare needs at least two runs, got {len(names)}")
     k_values = parse_ks(ks)
+    scorer = _scorer(spec, weights, params, threshold)
     with user_errors():
-        runs = load_runs(names, runs_dir)
-    scoring = _score(runs, spec, weights, params, threshold)
-    with user_errors():
+        spools = []
+        try:
+            for label, path in locate_runs(names, runs_dir):
+                spools.append(spool_run(path, label, scorer=scorer, texts=True))
+            mixed = _check_mixed([(s.name, s.provenance) for s in spools], allow_mixed)
+            runs = [summarize(s) for s in spools]
+        finally:
+            for s in spools:
+                s.buckets.close()
         comparison = compare_runs(runs, ks=k_values, n_boot=n_boot, seed=seed)
-    comparison.settings["reward"] = scoring
+    comparison.settings["reward"] = None if scorer is None else scorer.settings()
+    comparison.notes += mixed
     out = Path(out_dir) if out_dir else Path("out") / "-vs-".join(run.name for run in runs)
+    for line in _scoring_lines(scorer, [(run.name, run.provenance) for run in runs]):
+        click.echo(line)
     click.echo(render_table(comparison))
     with user_errors():
         written = write_report(comparison, out)

@@ -1,26 +1,32 @@
 """Compare runs over the same prompts: every metric per prompt, then per run, then paired against the first run.
 
 Each metric is reduced to one value per prompt (its pass@k, the correctness of its first sample, its mean reward,
-the Self-BLEU and distinct-n of its samples), so every run gets a mean with a bootstrap interval over prompts and
-every later run a paired test against the first: a paired bootstrap over prompts, and McNemar's test for the
-single-sample correctness.
+the Self-BLEU and distinct-n of its samples; see :mod:`eval.aggregate`), so every run gets a mean with a bootstrap
+interval over prompts and every later run a paired test against the first: a paired bootstrap over prompts, and
+McNemar's test for the single-sample correctness.
+
+With three or more runs, each metric's p-values (one per run tested against the first) are adjusted by Holm's
+step-down method (Holm 1979) and the winner is called on the adjusted p. The family is one metric's comparisons,
+not the whole table: each metric answers its own question ("does any run differ from the baseline on pass@1?"),
+and the metrics of one table are strongly dependent (pass@1, pass@5 and pass@10 move together), so correcting over
+all of them would make every metric added to the report weaken every other one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from eval.distinct import distinct_counts
+import numpy as np
+
+from eval.aggregate import DISTINCT_ORDERS, NO_PROMPT, Run
 from eval.passk import PassAtK, mean_pass_at_k, pass_at_k
-from eval.runs import Generation, Run, RunError, check_paired
-from eval.selfbleu import sentence_self_bleu
+from eval.runs import RunError, listing
 from eval.selfbleu import signature as self_bleu_signature
-from eval.stats import Estimate, PairedTest, group_means, mcnemar, mean_estimate, paired_bootstrap
-from eval.tokens import DEFAULT_TOKENIZER, tokenize
+from eval.stats import Estimate, PairedTest, holm, mcnemar, mean_estimate, paired_bootstrap
+from eval.tokens import DEFAULT_TOKENIZER
 from rewardlab import __version__
 
 #: pass@k reported when no k is asked for; those above the samples per prompt are left out, with a note.
@@ -28,8 +34,8 @@ DEFAULT_KS = (1, 5, 10)
 #: A difference is called for one run when its p-value is below this.
 ALPHA = 0.05
 CONFIDENCE = 0.95
-#: Orders of distinct-n reported.
-DISTINCT_ORDERS = (1, 2)
+#: How p-values are adjusted when several runs are tested against the first.
+MULTIPLE_COMPARISONS = "Holm step-down over the runs tested against the first, per metric"
 #: Below this many prompts, a note says the bootstrap intervals and p-values are unreliable.
 FEW_PROMPTS = 10
 #: pass@k curves are drawn for every k up to this; beyond, for powers of two and the requested k.
@@ -46,6 +52,8 @@ class MetricResult:
         note: What the value is computed over.
         estimates: Per run name, the mean over prompts with its interval.
         tests: Per later run name, its test against the first run.
+        adjusted: Per later run name, its p-value adjusted for the comparisons of this metric (Holm); the raw
+            p-value when there is one comparison.
 
     """
 
@@ -54,11 +62,13 @@ class MetricResult:
     note: str
     estimates: dict[str, Estimate]
     tests: dict[str, PairedTest]
+    adjusted: dict[str, float] = field(default_factory=dict)
 
     def winner(self, baseline: str, other: str, alpha: float = ALPHA) -> str | None:
-        """The run that is better on this metric, or None when the difference is not significant at ``alpha``."""
+        """The better run on this metric, or None when the difference is not significant at ``alpha`` (adjusted p)."""
         test = self.tests[other]
-        if not test.p_value < alpha or test.difference == 0:
+        p_value = self.adjusted.get(other, test.p_value)
+        if not p_value < alpha or test.difference == 0:
             return None
         other_higher = test.difference > 0
         return other if other_higher == (self.better == "higher") else baseline
@@ -102,18 +112,10 @@ def choose_ks(run: Run, ks: Sequence[int] | None) -> tuple[list[int], str | None
 
     Asked-for k values are all kept (a k above a prompt's samples is then an error, never a silent 1.0 or a
     silently dropped k); with ``ks=None`` the :data:`DEFAULT_KS` that the fewest samples per prompt allow are kept.
-
-    Example:
-        >>> from eval.runs import Generation, Run
-        >>> from rewardlab.io import Row
-        >>> run = Run("r", "r.jsonl", [Generation(Row(i, {}), "x", "p", i, True, None) for i in range(4)])
-        >>> choose_ks(run, None)
-        ([1], 'pass@5, pass@10 not reported: a prompt has only 4 samples')
-
     """
     if ks is not None:
         return list(ks), None
-    fewest = min(len(members) for members in run.prompts.values())
+    fewest = int(run.samples.min())
     left_out = [k for k in DEFAULT_KS if k > fewest]
     note = f"{', '.join(f'pass@{k}' for k in left_out)} not reported: a prompt has only {fewest} samples"
     return [k for k in DEFAULT_KS if k <= fewest], note if left_out else None
@@ -124,26 +126,66 @@ def run_pass_at_k(run: Run, ks: Sequence[int], *, n_boot: int = 1000, seed: int 
 
     Raises:
         RunError: A prompt has fewer than k samples.
-        InputError: A row lacks ``prompt_id`` or ``correct``.
 
     """
-    run.require_correct()
-    groups = run.prompts
-    samples = [len(members) for members in groups.values()]
-    correct = [sum(g.correct for g in members) for members in groups.values()]
     for k in ks:
         _check_k(run, k)
+    samples, correct = run.samples.tolist(), run.correct.tolist()
     return [mean_pass_at_k(samples, correct, k, n_boot=n_boot, seed=seed) for k in ks]
 
 
 def _check_k(run: Run, k: int) -> None:
-    for prompt, members in run.prompts.items():
-        if len(members) < k:
-            fewest = min(len(m) for m in run.prompts.values())
+    short = np.flatnonzero(run.samples < k)
+    if short.size:
+        prompt = short[0]
+        raise RunError(
+            f"pass@{k} needs at least {k} samples per prompt; prompt '{run.ids[prompt]}' of {run.name} ({run.source}) "
+            f"has {run.samples[prompt]}: use --k values up to {run.samples.min()}"
+        )
+
+
+def check_paired(runs: Sequence[Run]) -> list[np.ndarray]:
+    """Check that every run has the first run's prompts, with as many samples and the same prompt text.
+
+    Returns:
+        For each run, the positions of the first run's prompts in its arrays.
+
+    Raises:
+        RunError: Naming the prompts that one run lacks or adds, or the first prompt whose sample count or prompt
+            text differs.
+
+    """
+    first = runs[0]
+    orders = [np.arange(len(first.ids))]
+    for other in runs[1:]:
+        missing = [p for p in first.ids if p not in other.index]
+        extra = [p for p in other.ids if p not in first.index]
+        problems = []
+        if missing:
+            problems.append(f"{other.name} lacks {listing(missing)} of {first.name}")
+        if extra:
+            problems.append(f"{other.name} has {listing(extra)} that {first.name} lacks")
+        if problems:
+            raise RunError(f"runs do not share prompts: {'; '.join(problems)}")
+        order = np.fromiter((other.index[p] for p in first.ids), dtype=np.int64, count=len(first.ids))
+        differ = np.flatnonzero(other.samples[order] != first.samples)
+        if differ.size:
+            i = differ[0]
             raise RunError(
-                f"pass@{k} needs at least {k} samples per prompt; prompt '{prompt}' of {run.name} ({run.source}) "
-                f"has {len(members)}: use --k values up to {fewest}"
+                f"runs differ in samples per prompt: prompt '{first.ids[i]}' has {first.samples[i]} in {first.name} "
+                f"({first.source}) and {other.samples[order[i]]} in {other.name} ({other.source})"
             )
+        mine, theirs = first.digests, other.digests[order]
+        texts_differ = np.flatnonzero((mine != NO_PROMPT) & (theirs != NO_PROMPT) & (mine != theirs))
+        if texts_differ.size:
+            i = texts_differ[0]
+            raise RunError(
+                f"runs differ in prompt text: prompt_id '{first.ids[i]}' has one text in {first.name} "
+                f"({first.source}:{first.first_lines[i]}) and another in {other.name} "
+                f"({other.source}:{other.first_lines[order[i]]}); were they sampled from the same prompts file?"
+            )
+        orders.append(order)
+    return orders
 
 
 def compare_runs(
@@ -152,8 +194,8 @@ def compare_runs(
     """Compute every metric for every run and test each later run against the first.
 
     Args:
-        runs: Two or more runs over the same prompts with the same number of samples per prompt; every row
-            needs ``correct`` (score rows first with :func:`eval.runs.score_missing`).
+        runs: Two or more runs (read with ``texts=True`` for Self-BLEU and distinct-n) over the same prompts with the
+            same number of samples per prompt.
         ks: The k of pass@k; None for :data:`DEFAULT_KS` up to the samples per prompt (see :func:`choose_ks`).
         n_boot: Bootstrap resamples (over prompts) for intervals and paired tests.
         seed: Seed of the resampling; every metric uses the same resamples.
@@ -162,47 +204,44 @@ def compare_runs(
         The comparison.
 
     Raises:
-        RunError: Fewer than two runs, runs over different prompts or sample counts, or a k above the samples.
-        InputError: A row without ``prompt_id`` or ``correct``.
+        RunError: Fewer than two runs, runs over different prompts, sample counts or prompt texts, or a k above the
+            samples.
 
     """
     if len(runs) < 2:
         raise RunError(f"compare needs at least two runs, got {len(runs)}")
-    check_paired(runs)
+    orders = check_paired(runs)
     ks, note = choose_ks(runs[0], ks)
     notes = [note] if note else []
-    if len(runs[0].prompts) < FEW_PROMPTS:
-        notes.append(f"only {len(runs[0].prompts)} prompts: bootstrap intervals and p-values are unreliable")
+    if len(runs[0].ids) < FEW_PROMPTS:
+        notes.append(f"only {len(runs[0].ids)} prompts: bootstrap intervals and p-values are unreliable")
     for run in runs:
-        run.require_correct()
         for k in ks:
             _check_k(run, k)
-    order = list(runs[0].prompts)
-    grouped = {run.name: [run.prompts[p] for p in order] for run in runs}
-    sample_counts = [len(members) for members in grouped[runs[0].name]]
+    aligned = {run.name: _Aligned(run, order) for run, order in zip(runs, orders)}
+    sample_counts = runs[0].samples.tolist()
 
     per_prompt: list[_PerPrompt] = []
     for k in ks:
-        values = {name: _pass_values(groups, k) for name, groups in grouped.items()}
+        values = {name: a.pass_values(k) for name, a in aligned.items()}
         per_prompt.append(_PerPrompt(f"pass@{k}", "higher", _n_note(sample_counts), values))
-    first = {name: [float(m[0].correct) for m in groups] for name, groups in grouped.items()}
+    first = {name: a.take(a.run.first_correct).astype(float) for name, a in aligned.items()}
     note = "sample with the lowest index of each prompt"
     per_prompt.append(_PerPrompt("accuracy, first sample", "higher", note, first, binary=True))
-    if all(g.reward is not None for run in runs for g in run.generations):
-        rewards = {name: [math.fsum(g.reward for g in m) / len(m) for m in groups] for name, groups in grouped.items()}
+    if all(run.reward_mean is not None for run in runs):
+        rewards = {name: a.take(a.run.reward_mean) for name, a in aligned.items()}
         per_prompt.append(_PerPrompt("mean reward", "higher", "mean over a prompt's samples", rewards))
     else:
         notes.append("mean reward not reported: some rows have no reward (add a reward column or give --reward)")
     if min(sample_counts) >= 2:
-        values = {name: _self_bleu_per_prompt(groups) for name, groups in grouped.items()}
+        values = {name: a.take(a.run.self_bleu) for name, a in aligned.items()}
         per_prompt.append(_PerPrompt("Self-BLEU", "lower", "among a prompt's samples", values))
         if len(set(sample_counts)) > 1:
             notes.append("prompts have different sample counts; Self-BLEU rises with the count")
     else:
         notes.append("Self-BLEU not reported: it needs at least two samples per prompt")
-    distinct = {name: _distinct_per_prompt(groups, DISTINCT_ORDERS) for name, groups in grouped.items()}
     for n in DISTINCT_ORDERS:
-        values = {name: by_order[n] for name, by_order in distinct.items()}
+        values = {name: a.take(a.run.distinct[n]) for name, a in aligned.items()}
         per_prompt.append(
             _PerPrompt(f"distinct-{n}", "higher", "distinct/all n-grams among a prompt's samples", values)
         )
@@ -211,7 +250,7 @@ def compare_runs(
     # The first len(ks) metrics are pass@k: the curve reuses their estimates rather than bootstrapping them again.
     curves = {
         run.name: _pass_curve(
-            grouped[run.name], {k: metrics[i].estimates[run.name] for i, k in enumerate(ks)}, n_boot, seed
+            aligned[run.name], {k: metrics[i].estimates[run.name] for i, k in enumerate(ks)}, n_boot, seed
         )
         for run in runs
     }
@@ -226,7 +265,27 @@ def compare_runs(
         "distinct": "distinct n-grams / all n-grams among a prompt's samples, mean over prompts",
         "resampling": "prompts, with replacement; the same resamples for every metric",
     }
-    return Comparison(list(runs), len(order), max(sample_counts), metrics, curves, settings, notes)
+    if len(runs) > 2:
+        settings["multiple_comparisons"] = MULTIPLE_COMPARISONS
+    return Comparison(list(runs), len(runs[0].ids), max(sample_counts), metrics, curves, settings, notes)
+
+
+class _Aligned:
+    """A run's per-prompt arrays taken in the first run's prompt order."""
+
+    def __init__(self, run: Run, order: np.ndarray) -> None:
+        self.run = run
+        self.order = order
+        self.samples = run.samples[order].tolist()
+        self.correct = run.correct[order].tolist()
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return values[self.order]
+
+    def pass_values(self, k: int) -> np.ndarray:
+        return np.fromiter(
+            (pass_at_k(n, c, k) for n, c in zip(self.samples, self.correct)), dtype=float, count=len(self.samples)
+        )
 
 
 def _n_note(sample_counts: Sequence[int]) -> str:
@@ -235,12 +294,15 @@ def _n_note(sample_counts: Sequence[int]) -> str:
 
 
 class _PerPrompt(NamedTuple):
-    """A metric's value per prompt for every run; binary values (0/1) are tested with McNemar's test."""
+    """A metric's value per prompt for every run; binary values (0/1) are tested with McNemar's test.
+
+    Values are numpy arrays: a Python float per prompt would take four times the memory at a million prompts.
+    """
 
     name: str
     better: str
     note: str
-    values: dict[str, list[float]]
+    values: dict[str, np.ndarray]
     binary: bool = False
 
 
@@ -252,35 +314,17 @@ def _metric(metric: _PerPrompt, runs: Sequence[Run], n_boot: int, seed: int) -> 
     for run in runs[1:]:
         test = paired_bootstrap(base, metric.values[run.name], **options)
         if metric.binary:
-            exact = mcnemar([v == 1.0 for v in base], [v == 1.0 for v in metric.values[run.name]])
+            exact = mcnemar(base == 1.0, metric.values[run.name] == 1.0)
             interval = {"ci_low": test.ci_low, "ci_high": test.ci_high}
             test = dataclasses.replace(exact, **interval, details={**exact.details, "ci": test.details})
         tests[run.name] = test
-    return MetricResult(metric.name, metric.better, metric.note, estimates, tests)
+    adjusted = dict(zip(tests, holm([test.p_value for test in tests.values()])))
+    return MetricResult(metric.name, metric.better, metric.note, estimates, tests, adjusted)
 
 
-def _self_bleu_per_prompt(groups: Sequence[Sequence[Generation]]) -> list[float]:
-    texts = [g.completion for members in groups for g in members]
-    labels = [i for i, members in enumerate(groups) for _ in members]
-    return group_means(sentence_self_bleu(texts, groups=labels), labels).tolist()
-
-
-def _distinct_per_prompt(groups: Sequence[Sequence[Generation]], orders: Sequence[int]) -> dict[int, list[float]]:
-    """distinct-n of each prompt's samples for every order, tokenising each prompt's samples once."""
-    values: dict[int, list[float]] = {n: [] for n in orders}
-    for members in groups:
-        tokens = tokenize([g.completion for g in members])
-        for n in orders:
-            unique, total = distinct_counts(tokens, n)
-            values[n].append(unique / total if total else 0.0)
-    return values
-
-
-def _pass_curve(
-    groups: Sequence[Sequence[Generation]], known: dict[int, Estimate], n_boot: int, seed: int
-) -> list[tuple[int, Estimate]]:
+def _pass_curve(aligned: _Aligned, known: dict[int, Estimate], n_boot: int, seed: int) -> list[tuple[int, Estimate]]:
     """pass@k against k on a grid of k, plus the k already estimated (``known``, reused as they are)."""
-    fewest = min(len(members) for members in groups)
+    fewest = min(aligned.samples)
     if fewest <= CURVE_EVERY_K_UP_TO:
         grid = set(range(1, fewest + 1))
     else:
@@ -290,11 +334,7 @@ def _pass_curve(
             k,
             known[k]
             if k in known
-            else mean_estimate(_pass_values(groups, k), n_boot=n_boot, seed=seed, confidence=CONFIDENCE),
+            else mean_estimate(aligned.pass_values(k), n_boot=n_boot, seed=seed, confidence=CONFIDENCE),
         )
         for k in sorted(grid | set(known))
     ]
-
-
-def _pass_values(groups: Sequence[Sequence[Generation]], k: int) -> list[float]:
-    return [pass_at_k(len(members), sum(g.correct for g in members), k) for members in groups]

@@ -13,13 +13,14 @@ torch, transformers and peft are imported only when generation starts.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from eval.progress import Progress
 from rewardlab.cli import user_errors
 from rewardlab.core import RewardlabError, first_line
 from rewardlab.io import InputError, read_jsonl, require_text, source_name, write_jsonl
@@ -27,6 +28,8 @@ from rewardlab.quiet import quiet_loading
 
 #: Columns every generation row has; an input column of the same name is replaced.
 GENERATED = ("prompt_id", "sample", "prompt", "completion")
+#: Without a terminal, a progress line is printed every this many completions.
+PROGRESS_EVERY = 100
 
 
 class GenerationError(RewardlabError):
@@ -104,6 +107,7 @@ def generate_rows(
     settings: SamplingSettings | None = None,
     *,
     adapter: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Sample ``settings.num_samples`` completions for each prompt with a model (and LoRA adapter) from disk or hub.
 
@@ -114,6 +118,7 @@ def generate_rows(
             carried into every output row.
         settings: Sampling settings; the defaults of :class:`SamplingSettings` when None.
         adapter: A peft adapter directory applied on top of ``model``.
+        progress: Called with the number of completions each batch produced.
 
     Returns:
         One row per prompt and sample, in input order: the input row with ``prompt_id``, ``sample`` (0-based) and
@@ -151,6 +156,8 @@ def generate_rows(
         new_tokens = output[:, encoded["input_ids"].shape[1] :]
         for job, text in zip(batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
             completions[job] = text
+        if progress is not None:
+            progress(len(batch))
 
     rows = []
     for index, record in enumerate(prompts):
@@ -222,7 +229,7 @@ def _format(tokenizer: Any, prompt: str | list[dict[str, Any]], system_prompt: s
 @click.option("--model", required=True, help="Model directory or hub id (AutoModelForCausalLM).")
 @click.option("--adapter", type=click.Path(file_okay=False), help="peft LoRA adapter directory to apply.")
 @click.option("--data", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="Prompts JSONL.")
-@click.option("--num-samples", "-k", default=1, show_default=True, help="Completions per prompt.")
+@click.option("--num-samples", "-n", default=1, show_default=True, help="Completions per prompt (n of pass@k).")
 @click.option("--temperature", default=1.0, show_default=True, help="Sampling temperature; 0 for greedy.")
 @click.option("--top-p", default=1.0, show_default=True, help="Nucleus sampling threshold.")
 @click.option("--max-new-tokens", default=128, show_default=True, help="Longest completion in tokens.")
@@ -247,6 +254,8 @@ def generate(
     with user_errors():
         settings = SamplingSettings(num_samples, temperature, top_p, max_new_tokens, batch_size, seed, system_prompt)
         prompts = load_prompts(data)
-        rows = generate_rows(model, prompts, settings, adapter=adapter)
+        draws = len(prompts) * (1 if temperature == 0 else num_samples)
+        with Progress("generating", draws, every=PROGRESS_EVERY, unit="completions") as progress:
+            rows = generate_rows(model, prompts, settings, adapter=adapter, progress=progress.update)
         count = write_jsonl(out, rows)
     click.echo(f"wrote {count} generations ({len(prompts)} prompts x {num_samples} samples) to {out}", err=True)

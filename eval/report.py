@@ -39,7 +39,8 @@ def _label(metric: MetricResult) -> str:
 
 def _table_rows(comparison: Comparison, other: str, with_ci: bool) -> tuple[list[str], list[list[str]]]:
     base = comparison.baseline
-    header = ["metric", base, other, "diff", "95% CI of diff", "p", "test", "winner"]
+    adjusted = len(comparison.runs) > 2
+    header = ["metric", base, other, "diff", "95% CI of diff", "p", *(["p (Holm)"] if adjusted else []), "test"]
     rows = []
     for metric in comparison.metrics:
         test = metric.tests[other]
@@ -54,11 +55,12 @@ def _table_rows(comparison: Comparison, other: str, with_ci: bool) -> tuple[list
                 f"{test.difference:+.3f}",
                 f"[{test.ci_low:+.3f}, {test.ci_high:+.3f}]",
                 format_p(test.p_value),
+                *([format_p(metric.adjusted[other])] if adjusted else []),
                 test.test,
                 metric.winner(base, other) or NO_WINNER,
             ]
         )
-    return header, rows
+    return [*header, "winner"], rows
 
 
 def _heading(comparison: Comparison, other: str) -> str:
@@ -76,12 +78,15 @@ def render_table(comparison: Comparison) -> str:
         header, rows = _table_rows(comparison, run.name, with_ci=False)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines = [_heading(comparison, run.name)]
+        last = len(header) - 2  # the test's name, left-aligned like the metric's; the winner ends the line
         for r in [header, *rows]:
-            cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:6], widths[1:6])]
-            cells += [r[6].ljust(widths[6]), r[7]]
+            cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:last], widths[1:last])]
+            cells += [r[last].ljust(widths[last]), r[-1]]
             lines.append("  ".join(cells).rstrip())
         blocks.append("\n".join(lines))
-    legend = f"↓ lower is better; winner: the better run where p < {comparison.settings['alpha']}, else {NO_WINNER}"
+    which = "Holm-adjusted p" if len(comparison.runs) > 2 else "p"
+    alpha = comparison.settings["alpha"]
+    legend = f"↓ lower is better; winner: the better run where {which} < {alpha}, else {NO_WINNER}"
     notes = [f"note: {n}" for n in comparison.notes]
     return "\n\n".join(blocks) + "\n" + "\n".join([legend, *notes, f"signature: {comparison.signature()}"])
 
@@ -109,7 +114,13 @@ def report_json(comparison: Comparison) -> dict[str, Any]:
                 "note": metric.note,
                 "runs": {name: e.as_dict() for name, e in metric.estimates.items()},
                 "comparisons": [
-                    {"baseline": base, "run": other, **test.as_dict(), "winner": metric.winner(base, other)}
+                    {
+                        "baseline": base,
+                        "run": other,
+                        **test.as_dict(),
+                        **({"p_value_holm": metric.adjusted[other]} if len(comparison.runs) > 2 else {}),
+                        "winner": metric.winner(base, other),
+                    }
                     for other, test in metric.tests.items()
                 ],
             }
@@ -123,10 +134,10 @@ def report_json(comparison: Comparison) -> dict[str, Any]:
             {
                 "name": run.name,
                 "source": run.source,
-                "rows": len(run.generations),
+                "rows": run.rows,
                 "prompts": comparison.prompts,
                 "samples_per_prompt": comparison.samples,
-                "rows_scored_by_reward": run.scored,
+                "rows_scored_by_reward": run.provenance.scored,
             }
             for run in comparison.runs
         ],
@@ -142,18 +153,24 @@ def render_markdown(comparison: Comparison) -> str:
     """report.md: the runs, one table per comparison with each run's interval, the plots, notes and settings."""
     names = " vs ".join(run.name for run in comparison.runs)
     lines = [f"# evalkit compare: {names}", "", "| run | file | rows | rows scored by --reward |", "|---|---|---|---|"]
-    lines += [f"| {r.name} | `{r.source}` | {len(r.generations)} | {r.scored} |" for r in comparison.runs]
+    lines += [f"| {r.name} | `{r.source}` | {r.rows} | {r.provenance.scored} |" for r in comparison.runs]
     for run in comparison.runs[1:]:
         header, rows = _table_rows(comparison, run.name, with_ci=True)
         lines += ["", f"## {_heading(comparison, run.name)}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
         lines += ["| " + " | ".join(row) + " |" for row in rows]
     alpha = comparison.settings["alpha"]
+    holm_note = (
+        f"; with {len(comparison.runs) - 1} runs tested against {comparison.baseline}, p (Holm) is each metric's "
+        "p adjusted by Holm's method over those tests, and the winner is called on it"
+        if len(comparison.runs) > 2
+        else ""
+    )
     lines += [
         "",
         f"Run values are means over prompts with {comparison.settings['confidence']:.0%} percentile bootstrap "
         f"intervals; diff is the second run minus the first; ↓ marks metrics where lower is better; the winner is "
-        f"the better run where p < {alpha}.",
+        f"the better run where p < {alpha}{holm_note}.",
         "",
         "![metrics with 95% intervals](metrics.png)",
         "",
@@ -174,15 +191,18 @@ def plot_metrics(comparison: Comparison) -> bytes:
     names = [run.name for run in comparison.runs]
     columns = min(4, len(comparison.metrics))
     rows = -(-len(comparison.metrics) // columns)
-    figure = Figure(figsize=(3.2 * columns, 2.8 * rows), layout="constrained")
+    width = 3.2 + 0.4 * max(0, len(names) - 3)  # wider panels when more bars share them
+    figure = Figure(figsize=(width * columns, 2.8 * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax, metric in zip(axes, comparison.metrics):
         estimates = [metric.estimates[name] for name in names]
         heights = [e.value for e in estimates]
         errors = [[e.value - e.ci_low for e in estimates], [e.ci_high - e.value for e in estimates]]
-        ax.bar(names, heights, yerr=errors, capsize=4, color=[f"C{i}" for i in range(len(names))])
+        ax.bar(names, heights, yerr=errors, capsize=4, color=[f"C{i % 10}" for i in range(len(names))])
         ax.set_title(f"{metric.name} ({metric.better} is better)", fontsize=9)
         ax.tick_params(labelsize=8)
+        if len(names) > 2:
+            ax.tick_params(axis="x", labelrotation=30)
     for ax in axes[len(comparison.metrics) :]:
         ax.set_visible(False)
     return _png(figure)

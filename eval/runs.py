@@ -1,23 +1,27 @@
-"""Generation runs: find them, read them through rewardlab's JSONL reader, score rows that lack correctness.
+"""Generation runs: find them, read their rows through rewardlab's JSONL reader, score rows that lack correctness.
 
 A run is a directory holding ``generations.jsonl`` (``runs/baseline/generations.jsonl``) or any JSONL file. Each
 row has ``completion`` (a string or chat messages) and usually ``prompt_id``, ``sample``, ``prompt``, ``correct``
 (true/false) and ``reward`` (a number); rows without ``correct`` or ``reward`` can be scored with a rewardlab reward.
+
+What *correct* means is the reward's own rule (:meth:`rewardlab.core.Reward.correct`: ``math`` counts a row correct
+when its ``math-accuracy`` part is 1, never because format points pushed the sum up; ``code`` when every test
+passes). A reward without a rule (``engagement``, a user function) needs an explicit threshold on its value.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rewardlab.core import Reward, RewardlabError
+from rewardlab.core import Reward, RewardlabError, Score
 from rewardlab.io import InputError, Row, read_jsonl, require_text, source_name
 from rewardlab.scoring import score_rows, validate_rows
+from rewardlab.scoring import signature as reward_signature
 from rewardlab.text import to_text
 
 #: The file a run directory holds.
@@ -52,70 +56,6 @@ class Generation:
     reward: float | None
 
 
-@dataclass
-class Run:
-    """The generations of one run, in file order, and where they came from.
-
-    Attributes:
-        name: How reports name the run.
-        source: The file read.
-        generations: Its rows.
-        scored: How many rows got ``correct`` or ``reward`` from a reward rather than from the file.
-
-    """
-
-    name: str
-    source: str
-    generations: list[Generation]
-    scored: int = 0
-
-    @cached_property
-    def prompts(self) -> dict[str, list[Generation]]:
-        """Generations per ``prompt_id`` (in order of first appearance), each list ordered by ``sample``.
-
-        Raises:
-            InputError: A row has no ``prompt_id``, or two rows of a prompt have the same ``sample``.
-
-        """
-        groups: dict[str, list[Generation]] = {}
-        for g in self.generations:
-            if g.prompt_id is None:
-                raise InputError(self.source, g.row.line, "missing (needed to group samples by prompt)", "prompt_id")
-            groups.setdefault(g.prompt_id, []).append(g)
-        for members in groups.values():
-            _check_samples(self.source, members)
-            members.sort(key=lambda g: -1 if g.sample is None else g.sample)
-        return groups
-
-    def require_correct(self) -> None:
-        """Check that every row says whether it is correct.
-
-        Raises:
-            InputError: The first row without ``correct``.
-
-        """
-        for g in self.generations:
-            if g.correct is None:
-                raise InputError(
-                    self.source, g.row.line, "missing; give --reward SPEC to score rows without it", "correct"
-                )
-
-
-def _check_samples(source: str, members: Sequence[Generation]) -> None:
-    seen: dict[int, int] = {}
-    for g in members:
-        if g.sample is None:
-            continue
-        if g.sample in seen:
-            raise InputError(
-                source,
-                g.row.line,
-                f"{g.sample} repeats for prompt '{g.prompt_id}' (also line {seen[g.sample]})",
-                "sample",
-            )
-        seen[g.sample] = g.row.line
-
-
 def read_generations(source: str | os.PathLike[str]) -> list[Generation]:
     r"""Read and check a generations JSONL file.
 
@@ -131,10 +71,16 @@ def read_generations(source: str | os.PathLike[str]) -> list[Generation]:
 
     """
     name = source_name(source)
-    return [_generation(row, name) for row in read_jsonl(source)]
+    return [to_generation(row, name) for row in read_jsonl(source)]
 
 
-def _generation(row: Row, source: str) -> Generation:
+def to_generation(row: Row, source: str) -> Generation:
+    """Check one row's fields and type them.
+
+    Raises:
+        InputError: ``completion``, ``prompt_id``, ``sample``, ``correct`` or ``reward`` has the wrong type.
+
+    """
     data = row.data
     require_text(row, "completion", source)
     prompt_id = data.get("prompt_id")
@@ -191,68 +137,187 @@ def run_name(path: Path) -> str:
     return path.parent.name if path.name == GENERATIONS else path.stem
 
 
-def load_runs(names: Sequence[str], runs_dir: str | os.PathLike[str] = "runs") -> list[Run]:
-    """Resolve and read runs; each is named by :func:`run_name`, or as given when names clash."""
+def locate_runs(names: Sequence[str], runs_dir: str | os.PathLike[str] = "runs") -> list[tuple[str, Path]]:
+    """Resolve runs to ``(label, file)``; each is labelled by :func:`run_name`, or as given when names clash.
+
+    Raises:
+        RunError: A run is not found.
+
+    """
     paths = [resolve_run(name, runs_dir) for name in names]
     labels = [run_name(p) for p in paths]
     if len(set(labels)) < len(labels):
         labels = list(names)
-    return [Run(label, str(path), read_generations(path)) for label, path in zip(labels, paths)]
+    return list(zip(labels, paths))
 
 
-def score_missing(run: Run, reward: Reward, threshold: float) -> None:
-    """Fill in ``reward`` (and ``correct`` as reward ≥ ``threshold``) for the rows of ``run`` that lack them.
+def mixed_sources(provenances: Sequence[tuple[str, Provenance]]) -> list[str]:
+    """Name each field (``correct``, ``reward``) that comes from the file for some rows and from --reward for others.
 
-    A row whose reward is None (the reward does not apply) counts as not correct.
+    One line per such field, naming a run of each side; empty when every field has one source.
+
+    Example:
+        >>> mixed_sources([("base", Provenance(correct_stored=4)), ("tuned", Provenance(correct_scored=4))])
+        ['correct comes from the file in base and from --reward in tuned']
+
+    """
+    found = []
+    for field in ("correct", "reward"):
+        file_runs = [name for name, p in provenances if "file" in p.sources(field)]
+        scored_runs = [name for name, p in provenances if "--reward" in p.sources(field)]
+        if file_runs and scored_runs:
+            found.append(f"{field} comes from the file in {file_runs[0]} and from --reward in {scored_runs[0]}")
+    return found
+
+
+def listing(prompts: Sequence[str]) -> str:
+    """``2 prompts ('a', 'b')``, naming at most :data:`SHOWN` of them."""
+    shown = ", ".join(f"'{p}'" for p in prompts[:SHOWN])
+    more = f" and {len(prompts) - SHOWN} more" if len(prompts) > SHOWN else ""
+    noun = "prompt" if len(prompts) == 1 else "prompts"
+    return f"{len(prompts)} {noun} ({shown}{more})"
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A reward and what makes a row it scores *correct*: the reward's own rule, or ``value >= threshold``.
+
+    Build it with :func:`make_scorer`, which refuses a reward without a rule unless a threshold is given.
+
+    Attributes:
+        reward: The reward.
+        threshold: When given, a row is correct when its value is at least this (the reward's rule is not used).
+
+    """
+
+    reward: Reward
+    threshold: float | None = None
+
+    def correct(self, score: Score) -> bool:
+        """Whether a scored row counts as correct; a row the reward did not judge (value None) does not."""
+        if self.threshold is not None:
+            return score.value is not None and score.value >= self.threshold
+        return self.reward.correct(score) is True
+
+    @property
+    def rule(self) -> str:
+        """What correct means, in words: ``math-accuracy = 1`` or ``engagement >= 0.7 (--threshold)``."""
+        if self.threshold is not None:
+            return f"{self.reward.name} >= {self.threshold:g} (--threshold)"
+        return str(self.reward.correct_rule())
+
+    def settings(self) -> dict[str, Any]:
+        """For reports: the reward's signature, the rule of correctness and the threshold (None: the rule)."""
+        return {"signature": reward_signature(self.reward), "correct": self.rule, "threshold": self.threshold}
+
+
+def make_scorer(reward: Reward, threshold: float | None) -> Scorer:
+    """Pair a reward with its rule of correctness, or with ``threshold`` when one is given.
+
+    Raises:
+        RunError: The threshold is not a finite number, or the reward has no rule and no threshold is given.
+
+    Example:
+        >>> import rewardlab
+        >>> make_scorer(rewardlab.get("math"), None).rule
+        'math-accuracy = 1'
+        >>> make_scorer(rewardlab.get("math-format"), None)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        eval.runs.RunError: reward 'math-format' has no rule for a correct row; give --threshold T ...
+
+    """
+    if threshold is not None and not math.isfinite(threshold):
+        raise RunError(f"--threshold must be a finite number, got {threshold}")
+    if threshold is None and reward.correct_rule() is None:
+        raise RunError(
+            f"reward '{reward.name}' has no rule for a correct row; give --threshold T (a row is correct when its "
+            "reward is at least T)"
+        )
+    return Scorer(reward, threshold)
+
+
+@dataclass
+class Provenance:
+    """Where the ``correct`` and ``reward`` of a run's rows came from: the file, or the reward given to evalkit.
+
+    Attributes:
+        correct_stored: Rows whose ``correct`` is in the file.
+        correct_scored: Rows whose ``correct`` the reward decided.
+        reward_stored: Rows whose ``reward`` is in the file.
+        reward_scored: Rows whose ``reward`` the reward gave.
+        scored: Rows the reward scored (for either field).
+        unjudged: Scored rows the reward did not judge (value None); they count as not correct.
+
+    """
+
+    correct_stored: int = 0
+    correct_scored: int = 0
+    reward_stored: int = 0
+    reward_scored: int = 0
+    scored: int = 0
+    unjudged: int = 0
+
+    def count(self, correct: bool | None, reward: float | None, scoring: bool) -> bool:
+        """Count one row as read; return whether the reward must score it."""
+        needs = scoring and (correct is None or reward is None)
+        self.correct_stored += correct is not None
+        self.reward_stored += reward is not None
+        self.correct_scored += needs and correct is None
+        self.reward_scored += needs and reward is None
+        self.scored += needs
+        return needs
+
+    def sources(self, field: str) -> list[str]:
+        """Where ``field`` (``correct`` or ``reward``) came from: ``file``, ``--reward``, or both."""
+        stored, scored = getattr(self, f"{field}_stored"), getattr(self, f"{field}_scored")
+        return [name for name, count in (("file", stored), ("--reward", scored)) if count]
+
+    def describe(self) -> str:
+        """One line: ``correct from the file (200 rows); reward scored by --reward (200 rows)``."""
+        parts = []
+        for field in ("correct", "reward"):
+            stored, scored = getattr(self, f"{field}_stored"), getattr(self, f"{field}_scored")
+            where = [f"from the file ({stored} rows)"] if stored else []
+            where += [f"scored by --reward ({scored} rows)"] if scored else []
+            parts.append(f"{field} {' and '.join(where) or 'absent'}")
+        unjudged = f"; {self.unjudged} rows not judged by the reward count as not correct" if self.unjudged else ""
+        return "; ".join(parts) + unjudged
+
+
+def fill_scores(
+    items: Sequence[Any],
+    rows: Sequence[Row],
+    scorer: Scorer,
+    source: str,
+    provenance: Provenance,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Score ``rows`` and set the missing ``correct`` and ``reward`` of the matching ``items`` (Generations or alike).
+
+    Raises:
+        InputError: The reward rejected a column's type or value.
+
+    """
+    for item, s in zip(items, score_rows(rows, scorer.reward, source, progress)):
+        if item.reward is None:
+            item.reward = s.value
+        if item.correct is None:
+            item.correct = scorer.correct(s)
+        provenance.unjudged += s.value is None
+
+
+def score_generations(generations: Sequence[Generation], scorer: Scorer, source: str) -> Provenance:
+    """Fill in ``reward`` and ``correct`` (by the scorer's rule) for the generations that lack them.
 
     Raises:
         InputError: A row lacks a column the reward needs, or the reward rejects a value.
 
     """
-    todo = [g for g in run.generations if g.correct is None or g.reward is None]
-    if not todo:
-        return
-    rows = [g.row for g in todo]
-    validate_rows(rows, reward, run.source)
-    for g, s in zip(todo, score_rows(rows, reward, run.source)):
-        if g.reward is None:
-            g.reward = s.value
-        if g.correct is None:
-            g.correct = s.value is not None and s.value >= threshold
-    run.scored = len(todo)
-
-
-def check_paired(runs: Sequence[Run]) -> None:
-    """Check that every run has the first run's prompts, with as many samples of each.
-
-    Raises:
-        RunError: Naming the prompts that one run lacks or adds, or the first prompt whose sample count differs.
-        InputError: A row without ``prompt_id``.
-
-    """
-    first = runs[0]
-    reference = first.prompts
-    for other in runs[1:]:
-        prompts = other.prompts
-        missing = [p for p in reference if p not in prompts]
-        extra = [p for p in prompts if p not in reference]
-        problems = []
-        if missing:
-            problems.append(f"{other.name} lacks {_listing(missing)} of {first.name}")
-        if extra:
-            problems.append(f"{other.name} has {_listing(extra)} that {first.name} lacks")
-        if problems:
-            raise RunError(f"runs do not share prompts: {'; '.join(problems)}")
-        for prompt, members in reference.items():
-            if len(prompts[prompt]) != len(members):
-                raise RunError(
-                    f"runs differ in samples per prompt: prompt '{prompt}' has {len(members)} in {first.name} "
-                    f"({first.source}) and {len(prompts[prompt])} in {other.name} ({other.source})"
-                )
-
-
-def _listing(prompts: Sequence[str]) -> str:
-    shown = ", ".join(f"'{p}'" for p in prompts[:SHOWN])
-    more = f" and {len(prompts) - SHOWN} more" if len(prompts) > SHOWN else ""
-    noun = "prompt" if len(prompts) == 1 else "prompts"
-    return f"{len(prompts)} {noun} ({shown}{more})"
+    provenance = Provenance()
+    todo = [g for g in generations if provenance.count(g.correct, g.reward, scoring=True)]
+    if todo:
+        rows = [g.row for g in todo]
+        validate_rows(rows, scorer.reward, source)
+        fill_scores(todo, rows, scorer, source, provenance)
+    return provenance

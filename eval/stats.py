@@ -219,6 +219,27 @@ def mcnemar(first: Sequence[bool], second: Sequence[bool]) -> PairedTest:
     return PairedTest(difference, math.nan, math.nan, p_value, test, {"b": gains, "c": losses, "n": int(a.size)})
 
 
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (Holm 1979, "A simple sequentially rejective multiple test procedure").
+
+    With m tests sorted by p-value, the i-th smallest (from 0) is multiplied by m − i, capped at 1, and made no
+    smaller than the adjusted p before it; rejecting where the adjusted p is below alpha controls the family-wise
+    error rate at alpha under any dependence between the tests. One test is left as it is.
+
+    Example:
+        >>> holm([0.01, 0.04, 0.03])
+        [0.03, 0.06, 0.06]
+
+    """
+    m = len(p_values)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, index in enumerate(sorted(range(m), key=lambda i: p_values[i])):
+        running = max(running, min(1.0, (m - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
 def _units(values: Sequence[float]) -> np.ndarray:
     data = np.asarray(values, dtype=float)
     if data.ndim != 1 or data.size == 0:

@@ -35,6 +35,18 @@ BUILTIN_MODULES = (
     "rewardlab.polychromic",
 )
 
+#: :attr:`Reward.correct_when` of the built-in rewards that judge right and wrong, set when they register (a reward
+#: class may set the attribute itself instead). ``math-accuracy``: the answer equals the gold; ``math-cosine`` and
+#: ``math-length``: their ``correct`` component; ``code`` and ``code-binary``: 1.0 only when every test passes.
+#: The ``math`` preset is a :class:`WeightedSum`, correct when its ``math-accuracy`` part is.
+BUILTIN_CORRECT_WHEN = {
+    "math-accuracy": "value",
+    "math-cosine": "correct",
+    "math-length": "correct",
+    "code": "value",
+    "code-binary": "value",
+}
+
 
 class RewardlabError(Exception):
     """An error the user can fix (bad input, unknown reward, invalid parameter); its message is one line."""
@@ -99,6 +111,10 @@ class Reward:
     #: Whether the reward runs its own parallelism (a sandbox pool, a model on a device): ``--workers`` then
     #: leaves it in the main process instead of copying it into each worker.
     own_parallelism: ClassVar[bool] = False
+    #: What makes a row *correct* (for pass@k and accuracy): ``"value"`` (the reward is 1.0) or the name of a
+    #: component that must be 1.0. None: the reward has no rule of its own; whoever counts correct rows then needs
+    #: an explicit threshold on the value.
+    correct_when: ClassVar[str | None] = None
 
     @property
     def __name__(self) -> str:
@@ -122,6 +138,28 @@ class Reward:
             for component, mean in component_means(scores).items():
                 log_metric(f"{self.name}/{component}", mean)
         return [s.value for s in scores]
+
+    def correct(self, score: Score) -> bool | None:
+        """Whether a row this reward scored is correct by its own rule (:attr:`correct_when`).
+
+        Returns None when the reward has no rule (see :meth:`correct_rule`) or did not judge the row (value None).
+
+        Example:
+            >>> reward = get("math-accuracy")
+            >>> reward.correct(Score(1.0)), reward.correct(Score(0.0)), reward.correct(Score(None))
+            (True, False, None)
+
+        """
+        if self.correct_when is None:
+            return None
+        value = score.value if self.correct_when == "value" else score.components.get(self.correct_when)
+        return None if value is None else value == 1.0
+
+    def correct_rule(self) -> str | None:
+        """The rule of :meth:`correct` in words (``math-accuracy = 1``), or None when the reward has none."""
+        if self.correct_when is None:
+            return None
+        return f"{self.name} = 1" if self.correct_when == "value" else f"{self.name}/{self.correct_when} = 1"
 
     def settings(self) -> dict[str, Any]:
         """Return the constructor arguments this reward was built with."""
@@ -166,6 +204,8 @@ def register(name: str) -> Callable[[type[Reward]], type[Reward]]:
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise ValueError(f"reward name '{name}' is already registered to {_REGISTRY[name].__qualname__}")
         cls.name = name
+        if "correct_when" not in vars(cls) and name in BUILTIN_CORRECT_WHEN:
+            cls.correct_when = BUILTIN_CORRECT_WHEN[name]
         _REGISTRY[name] = cls
         return cls
 
@@ -326,6 +366,8 @@ class FunctionReward(Reward):
         attribute = spec.rpartition(":")[2]
         inherited = isinstance(self._inner, Reward) and self._inner.name == Reward.name
         self.name = attribute if inherited else getattr(self._inner, "__name__", None) or attribute
+        if inherited:
+            self._inner.name = self.name  # so its rule of correctness reads with the name the user gave
         self.columns = tuple(getattr(self._inner, "columns", ()))
         self.group_level = bool(getattr(self._inner, "group_level", False))
 
@@ -385,6 +427,14 @@ class FunctionReward(Reward):
                     return index, cause
         return 0, error
 
+    def correct(self, score: Score) -> bool | None:
+        """The rule of the user's :class:`Reward` subclass, if it has one; a plain function has none."""
+        return self._inner.correct(score) if isinstance(self._inner, Reward) else None
+
+    def correct_rule(self) -> str | None:
+        """The user's reward class's rule in words, or None."""
+        return self._inner.correct_rule() if isinstance(self._inner, Reward) else None
+
     def _check_count(self, values: Sequence[Any], completions: Sequence[Any]) -> None:
         if len(values) != len(completions):
             raise RewardlabError(
@@ -433,6 +483,21 @@ class WeightedSum(Reward):
         """Return each reward's settings with its weight."""
         return {r.name: {"weight": w, **r.settings()} for r, w in zip(self.rewards, self.weights)}
 
+    def correct(self, score: Score) -> bool | None:
+        """Correct when every part with a rule of its own is correct (the ``math`` preset: its accuracy part).
+
+        None when no part has a rule, or a part did not judge the row.
+        """
+        verdicts = [r.correct(_part(score, r.name)) for r in self.rewards if r.correct_rule() is not None]
+        if not verdicts or None in verdicts:
+            return None
+        return all(verdicts)
+
+    def correct_rule(self) -> str | None:
+        """The parts' rules joined by "and", or None when no part has one."""
+        rules = [rule for rule in (r.correct_rule() for r in self.rewards) if rule is not None]
+        return " and ".join(rules) or None
+
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
         """Score the batch with every reward and add the weighted values."""
         per_reward = [r.score(prompts, completions, **columns) for r in self.rewards]
@@ -449,6 +514,13 @@ class WeightedSum(Reward):
                     applies = True
             combined.append(Score(total if applies else None, components, details))
         return combined
+
+
+def _part(score: Score, name: str) -> Score:
+    """One part's own score inside a :class:`WeightedSum` row: its value, its components and its details."""
+    prefix = f"{name}/"
+    components = {k[len(prefix) :]: v for k, v in score.components.items() if k.startswith(prefix)}
+    return Score(score.components.get(name), components, score.details.get(name, {}))
 
 
 def route_params(params: dict[str, Any], names: Sequence[str]) -> dict[str, dict[str, Any]]:

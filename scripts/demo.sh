@@ -60,6 +60,7 @@ for run in sft grpo polychromic; do
 done
 
 step "compare the four runs (each against base, Holm-adjusted p)"
+# engagement has no right or wrong: pass@k counts a reply "correct" at engagement >= 0.6, said explicitly
 evalkit compare base sft grpo polychromic --runs-dir "$RUNS" --reward engagement --threshold 0.6 --out "$RUNS/report"
 
 step "done"

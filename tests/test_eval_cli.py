@@ -192,12 +192,13 @@ def test_compare_scores_rows_without_correct_with_a_reward(tmp_path):
     spec = f"{reward_file}:exact"
     out = tmp_path / "o"
     args = ["compare", "base", "tuned", "--runs-dir", tmp_path / "runs", "--reward", spec, "--k", "1,2", "--out", out]
-    result = invoke(*args)
+    result = invoke(*args, "--threshold", "0.5")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     pass1 = next(m for m in report["metrics"] if m["name"] == "pass@1")
     assert pass1["runs"]["base"]["value"] == 0.5 and pass1["runs"]["tuned"]["value"] == 0.75
     assert report["settings"]["reward"]["threshold"] == 0.5
+    assert report["settings"]["reward"]["correct"] == "exact >= 0.5 (--threshold)"
     assert [r["rows_scored_by_reward"] for r in report["runs"]] == [4, 4]
     assert "note: only 2 prompts: bootstrap intervals and p-values are unreliable" in result.output
 

@@ -60,9 +60,9 @@ def test_carries_prompt_and_other_columns_over(tiny_qwen: Path, prompts_file: Pa
 
 
 def test_same_seed_gives_the_same_rows(tiny_qwen: Path, prompts_file: Path, tmp_path: Path) -> None:
-    first = sample_file(tiny_qwen, prompts_file, tmp_path / "a.jsonl", "-k", "2", "--seed", "3")
-    second = sample_file(tiny_qwen, prompts_file, tmp_path / "b.jsonl", "-k", "2", "--seed", "3")
-    other = sample_file(tiny_qwen, prompts_file, tmp_path / "c.jsonl", "-k", "2", "--seed", "4")
+    first = sample_file(tiny_qwen, prompts_file, tmp_path / "a.jsonl", "-n", "2", "--seed", "3")
+    second = sample_file(tiny_qwen, prompts_file, tmp_path / "b.jsonl", "-n", "2", "--seed", "3")
+    other = sample_file(tiny_qwen, prompts_file, tmp_path / "c.jsonl", "-n", "2", "--seed", "4")
     assert first == second
     assert [row["completion"] for row in first] != [row["completion"] for row in other]
 
@@ -154,3 +154,26 @@ def test_invalid_settings_are_rejected(tiny_qwen: Path, prompts_file: Path, tmp_
     )
     assert code == 2
     assert "top_p" in output
+
+
+def test_num_samples_is_n_and_k_is_left_to_pass_at_k(tiny_qwen: Path, prompts_file: Path, tmp_path: Path) -> None:
+    rows = sample_file(tiny_qwen, prompts_file, tmp_path / "gen.jsonl", "-n", "2")
+    assert len(rows) == len(PROMPTS) * 2
+    code, output = run("--model", str(tiny_qwen), "--data", str(prompts_file), "-k", "2", "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert "No such option '-k'" in output
+
+
+def test_progress_is_a_line_every_n_completions_without_a_terminal(
+    tiny_qwen: Path, prompts_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eval.generate.PROGRESS_EVERY", 2)
+    args = ["--model", str(tiny_qwen), "--data", str(prompts_file), "-n", "2", "--batch-size", "2"]
+    result = CliRunner().invoke(generate, [*args, "--max-new-tokens", "4", "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("generating")] == [
+        "generating: 2/6 completions (33%)",
+        "generating: 4/6 completions (67%)",
+        "generating: 6/6 completions (100%)",
+    ]
+    assert "generating" not in result.stdout

@@ -1,0 +1,329 @@
+"""A run reduced to per-prompt statistics in one streamed pass, in memory bounded by one bucket of prompts.
+
+``passk`` and ``compare`` need, per prompt, only: the samples n, the correct count c, the correctness of the first
+sample, the mean reward, and the Self-BLEU and distinct-n of its samples. Rows are read once, checked, and filed by
+prompt (:mod:`eval.buckets`, so the file need not be sorted by ``prompt_id``); then each bucket is scored with
+``--reward`` where rows lack ``correct`` or ``reward`` (whole prompt groups, so group-level rewards see them whole)
+and reduced to its prompts' statistics, and its rows are dropped. What stays in memory is one bucket of rows plus a
+few numbers per prompt (its id, first line, prompt-text digest and statistics): O(prompts), not O(rows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from eval.buckets import PromptBuckets, bucket_count
+from eval.distinct import distinct_counts
+from eval.progress import Progress
+from eval.runs import Provenance, Scorer, fill_scores, to_generation
+from eval.selfbleu import sentence_self_bleu
+from eval.stats import group_means
+from eval.tokens import tokenize
+from rewardlab.io import InputError, Row, iter_jsonl, source_name
+from rewardlab.scoring import validate_rows
+
+#: Orders of distinct-n computed per prompt.
+DISTINCT_ORDERS = (1, 2)
+#: Texts given to one Self-BLEU call (whole prompts): its n-gram arrays grow with the texts, so this bounds them.
+SELF_BLEU_TEXTS = 8192
+#: Without a terminal, a progress line is printed every this many rows.
+PROGRESS_EVERY = 100_000
+#: What a row without ``correct`` is told when no reward is given.
+MISSING_CORRECT = "missing; give --reward SPEC to score rows without it"
+#: Digest of a prompt's text kept per prompt to check that runs sampled the same prompts (0: the rows have none).
+NO_PROMPT = 0
+
+# Fields of a spooled record, a list so that scoring can fill in correct and reward.
+_LINE, _ID, _SAMPLE, _CORRECT, _REWARD, _TEXT, _DIGEST, _DATA = range(8)
+
+
+@dataclass
+class Run:
+    """One run summarised per prompt; every array is aligned with ``ids`` (prompts in order of first appearance).
+
+    Attributes:
+        name: How reports name the run.
+        source: The file read.
+        rows: Rows read.
+        ids: Each prompt's ``prompt_id``.
+        first_lines: The line of each prompt's first row.
+        samples: Samples (rows) of each prompt.
+        correct: Correct samples of each prompt.
+        first_correct: Whether the sample with the lowest ``sample`` index of each prompt is correct.
+        reward_mean: Mean reward of each prompt's samples; None when some row has no reward.
+        self_bleu: Self-BLEU of each prompt's samples; None when not computed or a prompt has a single sample.
+        distinct: distinct-n of each prompt's samples by order n (empty when texts were not kept).
+        digests: A 64-bit digest of each prompt's text (:data:`NO_PROMPT` where the rows have no ``prompt``).
+        provenance: Where ``correct`` and ``reward`` came from.
+
+    """
+
+    name: str
+    source: str
+    rows: int
+    ids: list[str]
+    first_lines: np.ndarray
+    samples: np.ndarray
+    correct: np.ndarray
+    first_correct: np.ndarray
+    reward_mean: np.ndarray | None
+    self_bleu: np.ndarray | None
+    distinct: dict[int, np.ndarray]
+    digests: np.ndarray
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Position of each ``prompt_id`` in the arrays."""
+        return {prompt: i for i, prompt in enumerate(self.ids)}
+
+
+@dataclass
+class Spool:
+    """A run read once and filed by prompt, waiting to be scored and reduced by :func:`summarize`."""
+
+    name: str
+    source: str
+    rows: int
+    buckets: PromptBuckets
+    provenance: Provenance
+    scorer: Scorer | None
+    texts: bool
+
+
+def spool_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None = None, texts: bool = False) -> Spool:
+    """Read and check every row of a run, filing it by prompt; rows needing ``--reward`` keep their columns.
+
+    Args:
+        path: The generations file.
+        name: The run's name.
+        scorer: Scores rows that lack ``correct`` or ``reward``; without it such a row is an error.
+        texts: Keep completions (for Self-BLEU and distinct-n).
+
+    Raises:
+        InputError: A row's field has the wrong type, it lacks ``prompt_id``, it lacks ``correct`` and no scorer is
+            given, or it lacks a column the reward needs (each named by file and line).
+
+    """
+    source = source_name(path)
+    provenance = Provenance()
+    buckets = PromptBuckets(bucket_count(path))
+    rows = 0
+    try:
+        with Progress(f"reading {name}", every=PROGRESS_EVERY) as progress:
+            for row in iter_jsonl(path):
+                g = to_generation(row, source)
+                if g.prompt_id is None:
+                    raise InputError(source, row.line, "missing (needed to group samples by prompt)", "prompt_id")
+                needs = provenance.count(g.correct, g.reward, scoring=scorer is not None)
+                if needs:
+                    validate_rows([row], scorer.reward, source)
+                elif g.correct is None:
+                    raise InputError(source, row.line, MISSING_CORRECT, "correct")
+                record = [
+                    row.line,
+                    g.prompt_id,
+                    g.sample,
+                    g.correct,
+                    g.reward,
+                    g.completion if texts else None,
+                    _digest(row.data.get("prompt")),
+                    row.data if needs else None,
+                ]
+                buckets.add(g.prompt_id, record)
+                rows += 1
+                progress.update(1)
+    except BaseException:
+        buckets.close()
+        raise
+    return Spool(name, source, rows, buckets, provenance, scorer, texts)
+
+
+def summarize(spool: Spool) -> Run:
+    """Score what a spooled run lacks and reduce it to per-prompt statistics, one bucket at a time.
+
+    Raises:
+        InputError: Two rows of a prompt share a ``sample``, rows of a prompt have different prompt texts, or the
+            reward rejects a value.
+
+    """
+    stats = _Collected(spool.texts)
+    with spool.buckets, Progress(f"summarising {spool.name}", spool.rows, every=PROGRESS_EVERY) as progress:
+        for records in spool.buckets:
+            todo = [r for r in records if r[_DATA] is not None]
+            if todo and spool.scorer is not None:  # only rows a scorer must score keep their data
+                rows = [Row(r[_LINE], r[_DATA]) for r in todo]
+                fill_scores([_Fields(r) for r in todo], rows, spool.scorer, spool.source, spool.provenance)
+                for r in todo:
+                    r[_DATA] = None
+            stats.add_bucket(records, spool.source)
+            progress.update(len(records))
+    return stats.run(spool)
+
+
+def read_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None = None, texts: bool = False) -> Run:
+    """:func:`spool_run` and :func:`summarize` in one call."""
+    return summarize(spool_run(path, name, scorer=scorer, texts=texts))
+
+
+class _Fields:
+    """A spooled record seen as the ``correct``/``reward`` attributes :func:`eval.runs.fill_scores` sets."""
+
+    def __init__(self, record: list[Any]) -> None:
+        self.record = record
+
+    @property
+    def correct(self) -> bool | None:
+        return self.record[_CORRECT]
+
+    @correct.setter
+    def correct(self, value: bool) -> None:
+        self.record[_CORRECT] = value
+
+    @property
+    def reward(self) -> float | None:
+        return self.record[_REWARD]
+
+    @reward.setter
+    def reward(self, value: float | None) -> None:
+        self.record[_REWARD] = value
+
+
+def _digest(prompt: Any) -> int:
+    if isinstance(prompt, str):
+        text = prompt
+    elif isinstance(prompt, list):
+        text = json.dumps(prompt, sort_keys=True, ensure_ascii=False)
+    else:
+        return NO_PROMPT
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1
+
+
+def _sample_key(record: list[Any]) -> int:
+    return -1 if record[_SAMPLE] is None else record[_SAMPLE]
+
+
+class _Collected:
+    """Per-prompt statistics gathered bucket by bucket, in typed arrays (a few bytes per prompt each)."""
+
+    def __init__(self, texts: bool) -> None:
+        self.texts = texts
+        self.ids: list[str] = []
+        self.first_lines = array("q")
+        self.samples = array("q")
+        self.correct = array("q")
+        self.first_correct = array("b")
+        self.reward_mean = array("d")
+        self.rewards_complete = True
+        self.self_bleu = array("d")
+        self.distinct = {n: array("d") for n in DISTINCT_ORDERS}
+        self.digests = array("Q")
+        self._bleu_texts: list[str] = []
+        self._bleu_labels: list[int] = []
+        self._bleu_at: list[int] = []
+
+    def add_bucket(self, records: Sequence[list[Any]], source: str) -> None:
+        """Reduce one bucket's rows (every row of its prompts) to the prompts' statistics."""
+        groups: dict[str, list[list[Any]]] = {}
+        for record in records:
+            groups.setdefault(record[_ID], []).append(record)
+        for prompt, members in groups.items():
+            _check_samples(source, prompt, members)
+            members.sort(key=_sample_key)
+            self.ids.append(prompt)
+            self.first_lines.append(min(r[_LINE] for r in members))
+            self.samples.append(len(members))
+            self.correct.append(sum(bool(r[_CORRECT]) for r in members))
+            self.first_correct.append(bool(members[0][_CORRECT]))
+            self.digests.append(_prompt_digest(source, prompt, members))
+            rewards = [r[_REWARD] for r in members]
+            if None in rewards:
+                self.rewards_complete = False
+            self.reward_mean.append(math.fsum(rewards) / len(members) if self.rewards_complete else math.nan)
+            if self.texts:
+                self._add_texts([r[_TEXT] for r in members])
+        self._score_bleu()
+
+    def _add_texts(self, texts: list[str]) -> None:
+        tokens = tokenize(texts)
+        for n in DISTINCT_ORDERS:
+            unique, total = distinct_counts(tokens, n)
+            self.distinct[n].append(unique / total if total else 0.0)
+        self.self_bleu.append(math.nan)
+        if len(texts) >= 2:
+            self._bleu_at.append(len(self.self_bleu) - 1)
+            self._bleu_labels.extend([len(self._bleu_at) - 1] * len(texts))
+            self._bleu_texts.extend(texts)
+            if len(self._bleu_texts) >= SELF_BLEU_TEXTS:
+                self._score_bleu()
+
+    def _score_bleu(self) -> None:
+        """Self-BLEU of the prompts waiting for it, in one call."""
+        if self._bleu_texts:
+            means = group_means(sentence_self_bleu(self._bleu_texts, groups=self._bleu_labels), self._bleu_labels)
+            for position, value in zip(self._bleu_at, means.tolist()):
+                self.self_bleu[position] = value
+        self._bleu_texts, self._bleu_labels, self._bleu_at = [], [], []
+
+    def run(self, spool: Spool) -> Run:
+        """The statistics as numpy arrays in order of each prompt's first line."""
+        order = np.argsort(np.frombuffer(self.first_lines, dtype=np.int64), kind="stable")
+
+        def arranged(values: array) -> np.ndarray:
+            return np.frombuffer(values, dtype=values.typecode)[order].copy() if len(values) else np.zeros(0)
+
+        self_bleu = arranged(self.self_bleu) if self.texts else None
+        return Run(
+            name=spool.name,
+            source=spool.source,
+            rows=spool.rows,
+            ids=[self.ids[i] for i in order.tolist()],
+            first_lines=arranged(self.first_lines),
+            samples=arranged(self.samples),
+            correct=arranged(self.correct),
+            first_correct=arranged(self.first_correct).astype(bool),
+            reward_mean=arranged(self.reward_mean) if self.rewards_complete else None,
+            self_bleu=None if self_bleu is None or np.isnan(self_bleu).any() else self_bleu,
+            distinct={n: arranged(values) for n, values in self.distinct.items()} if self.texts else {},
+            digests=arranged(self.digests),
+            provenance=spool.provenance,
+        )
+
+
+def _check_samples(source: str, prompt: str, members: Sequence[list[Any]]) -> None:
+    seen: dict[int, int] = {}
+    for r in members:
+        sample = r[_SAMPLE]
+        if sample is None:
+            continue
+        if sample in seen:
+            raise InputError(
+                source, r[_LINE], f"{sample} repeats for prompt '{prompt}' (also line {seen[sample]})", "sample"
+            )
+        seen[sample] = r[_LINE]
+
+
+def _prompt_digest(source: str, prompt: str, members: Sequence[list[Any]]) -> int:
+    """The digest of a prompt's text, checking that every row of the prompt that has a text has the same one."""
+    first = None
+    for r in sorted(members, key=lambda r: r[_LINE]):
+        if r[_DIGEST] == NO_PROMPT:
+            continue
+        if first is None:
+            first = r
+        elif r[_DIGEST] != first[_DIGEST]:
+            raise InputError(
+                source, r[_LINE], f"differs from line {first[_LINE]}, another row of prompt_id '{prompt}'", "prompt"
+            )
+    return NO_PROMPT if first is None else first[_DIGEST]
