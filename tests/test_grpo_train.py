@@ -262,10 +262,10 @@ def test_resume_from_the_last_checkpoint(tiny_qwen, workdir):
         ),
     ],
 )
-def test_user_errors_are_one_line_exit_2(workdir, tiny_qwen, args, message):
-    result = CliRunner().invoke(
-        main, ["--data", str(workdir / "prompts.jsonl"), "--model", str(tiny_qwen), "--num-generations", "4", *args]
-    )
+def test_user_errors_are_one_line_exit_2(workdir, tiny_qwen, tmp_path, args, message):
+    # An --output-dir of the case's own (a later one in args wins): the default, runs/grpo, may hold a demo's run.
+    common = ["--data", str(workdir / "prompts.jsonl"), "--model", str(tiny_qwen), "--num-generations", "4"]
+    result = CliRunner().invoke(main, [*common, "--output-dir", str(tmp_path / "out"), *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
