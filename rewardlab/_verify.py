@@ -159,6 +159,7 @@ class _Process:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 env=_worker_env(),
+                start_new_session=True,  # a terminal's Ctrl-C is the caller's to handle, not the workers'
             )
             self.conn = Connection(ours.detach())
         self.started = time.monotonic()

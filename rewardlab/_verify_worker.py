@@ -201,7 +201,10 @@ def main(argv: list[str]) -> None:
     """Serve on the socket whose file descriptor is ``argv[0]``."""
     from multiprocessing.connection import Connection
 
-    serve(Connection(int(argv[0])))
+    try:
+        serve(Connection(int(argv[0])))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the caller is gone (stopped, or killed us mid-reply): nothing is left to tell
 
 
 if __name__ == "__main__":

@@ -73,8 +73,12 @@ class WorkerPool:
         self._processes: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(workers):
+                # A session of their own: a terminal's Ctrl-C reaches only the caller, which then closes the pipes.
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "rewardlab.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                    [sys.executable, "-m", "rewardlab.workers"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    start_new_session=True,
                 )
                 self._processes.append(process)
                 _send(process, start)

@@ -77,3 +77,35 @@ def test_workers_do_not_run_the_users_script_again(tmp_path):
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("script ran") == 1
+
+
+SLOW = """import time
+
+def slow(prompts, completions, **columns):
+    time.sleep(0.05)
+    return [1.0] * len(completions)
+"""
+
+
+def test_ctrl_c_while_workers_score_is_one_line_and_keeps_the_old_output(tmp_path):
+    (tmp_path / "mine.py").write_text(SLOW)
+    source = jsonl(tmp_path / "in.jsonl", [{"completion": "x"} for _ in range(600_000)])
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+    args = ["score", str(source), "-r", f"{tmp_path / 'mine.py'}:slow", "--workers", "2", "-o", str(out)]
+    # A session of its own, so the signal reaches every process of the run, as a terminal's Ctrl-C does.
+    command = [os.path.join(os.path.dirname(sys.executable), "rewardlab"), *args]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    inputs = {"in.jsonl", "out.jsonl", "mine.py", "__pycache__"}
+    while not _written(tmp_path, inputs):  # rows in the output's temporary file: the workers are scoring
+        assert process.poll() is None, process.stderr.read()
+    os.killpg(process.pid, 2)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.splitlines() == ["Error: interrupted by SIGINT; outputs not yet complete were not written"]
+    assert out.read_text() == "old\n"
+    assert set(os.listdir(tmp_path)) <= inputs
+
+
+def _written(directory, inputs):
+    return any((directory / name).stat().st_size for name in set(os.listdir(directory)) - inputs)
