@@ -676,3 +676,21 @@ def test_pool_threads_only_wait(sandboxed):
     score = run(sandboxed, "import os\nPID = os.getpid()", [f"assert PID != {os.getpid()}"])
     assert score.value == 1.0
     assert [t.name for t in threading.enumerate()] == names
+
+
+def test_cleanup_removes_a_tree_but_not_what_another_filesystem_holds(tmp_path):
+    from rewardlab.sandbox import server
+
+    deep = tmp_path / "run"
+    nested = deep.joinpath(*["d"] * 100)
+    nested.mkdir(parents=True)
+    (nested / "f").write_text("x")
+    (deep / "link").symlink_to(tmp_path / "kept")
+    (tmp_path / "kept").write_text("mine")
+    server.remove_tree(str(deep), os.lstat(deep).st_dev)
+    assert not deep.exists()
+    assert (tmp_path / "kept").read_text() == "mine"
+    (tmp_path / "venv" / "lib").mkdir(parents=True)
+    (tmp_path / "venv" / "lib" / "torch.py").write_text("")
+    server.remove_tree(str(tmp_path / "venv"), os.lstat(tmp_path).st_dev + 1)  # as a read-only bind would be
+    assert (tmp_path / "venv" / "lib" / "torch.py").exists()

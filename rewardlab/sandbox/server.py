@@ -30,8 +30,8 @@ import math
 import os
 import resource
 import select
-import shutil
 import signal
+import stat
 import sys
 import time
 from typing import Any
@@ -446,10 +446,11 @@ class Server:
         """Delete what the run wrote: all of the private /tmp and /dev/shm in bubblewrap, else its own directory."""
         if self.isolated_tmp:
             for root in (self.work_root, "/dev/shm"):
+                device = os.lstat(root).st_dev
                 for entry in os.scandir(root):
-                    _remove(entry.path)
+                    remove_tree(entry.path, device)
         else:
-            _remove(workdir)
+            remove_tree(workdir, os.lstat(workdir).st_dev)
 
 
 class _Stream:
@@ -515,12 +516,33 @@ def _anon_bytes(pid: int) -> int:
     return (int(fields[1]) - int(fields[2])) * PAGE
 
 
-def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+def remove_tree(root: str, device: int) -> None:
+    """Delete ``root`` and what lies under it on the filesystem ``device``, without recursion or following links.
+
+    Whatever another filesystem holds is left alone, with the directories leading to it: a virtualenv under the
+    host's /tmp is bound read-only into the private /tmp, and walking its thousands of files after every run (to
+    fail on each) cost seconds per program. A loop with a stack, so no nesting depth a program makes can overflow it.
+    """
+    stack = [(root, False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+            continue
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if info.st_dev != device:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            continue
+        stack.append((path, True))
+        with contextlib.suppress(OSError), os.scandir(path) as entries:
+            stack.extend((entry.path, False) for entry in entries)
 
 
 def main() -> None:
