@@ -10,16 +10,15 @@ the prompts. Model loading, the LoRA settings, the output directory, resume, Ctr
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TextIO
 
 from trl import SFTConfig, SFTTrainer
 
 from grpo_plugin import runs
 from grpo_plugin.callbacks import RecordRun, StopOnSignal
-from grpo_plugin.config import SFTTrainConfig, write_resolved
+from grpo_plugin.config import SFTTrainConfig
 from grpo_plugin.data import load_pairs, to_dataset
-from grpo_plugin.train import TrainError, TrainResult, load_model, lora_config, started_from, trainer_args, versions
+from grpo_plugin.train import TrainError, TrainResult, load_model, lora_config, run_trainer, trainer_args
 from rewardlab.core import ConfigError, first_line
 
 
@@ -63,14 +62,4 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
         )
     except (ImportError, ValueError, RuntimeError) as error:
         raise TrainError(f"cannot set up training: {first_line(error)}") from None
-    # Every process has checked the output directory (runs.start) before the first one writes into it.
-    trainer.accelerator.wait_for_everyone()
-    if args.process_index == 0:
-        write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
-        runs.write_record(record, config.output_dir)
-    with stop:
-        trainer.train(resume_from_checkpoint=checkpoint)
-    merged_dir = runs.finish(trainer, config, tokenizer, stop)
-    return TrainResult(
-        Path(config.output_dir), trainer.state.log_history, merged_dir, trainer.is_world_process_zero(), config.lora
-    )
+    return run_trainer(trainer, config, record, checkpoint, tokenizer, stop)

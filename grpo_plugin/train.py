@@ -251,9 +251,16 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         # What peft, TRL or a logging integration refuse here is a setting: LoRA target modules the model does not
         # have, a --report-to integration that is not installed, sizes TRL rejects.
         raise TrainError(f"cannot set up training: {first_line(error)}") from None
+    return run_trainer(trainer, config, record, checkpoint, tokenizer, stop)
+
+
+def run_trainer(
+    trainer: Any, config: RunConfig, record: dict[str, Any], checkpoint: str | None, tokenizer: Any, stop: Any
+) -> TrainResult:
+    """Record the run, train (from ``checkpoint`` when resuming) until done or stopped, then save: both commands."""
     # Every process has checked the output directory (runs.start) before the first one writes into it.
     trainer.accelerator.wait_for_everyone()
-    if args.process_index == 0:
+    if trainer.args.process_index == 0:
         write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
         runs.write_record(record, config.output_dir)
     with stop:
