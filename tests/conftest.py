@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_reaches_the_tests() -> None:
+    """Let the Ctrl-C tests press Ctrl-C as a terminal does, even where the runner was started with SIGINT ignored.
+
+    A shell without job control starts background commands (CI runners among them) with SIGINT ignored, and a
+    process inherits that through exec: the commands those tests start would never see the key.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
