@@ -61,7 +61,8 @@ done
 
 step "compare the four runs (each against base, Holm-adjusted p)"
 # engagement has no right or wrong: pass@k counts a reply "correct" at engagement >= 0.6, said explicitly
-evalkit compare base sft grpo polychromic --runs-dir "$RUNS" --reward engagement --threshold 0.6 --out "$RUNS/report"
+evalkit compare base sft grpo polychromic --runs-dir "$RUNS" --reward engagement --threshold 0.6 --k 1,2,4 \
+  --out "$RUNS/report"
 
 step "done"
 echo "report: $RUNS/report/report.md (also report.json and the PNG plots in $RUNS/report)"
