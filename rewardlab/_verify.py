@@ -47,11 +47,12 @@ class Verdict:
     """What parsing and verifying one answer against one gold found.
 
     Attributes:
-        correct: ``verify(gold, answer)``; None when the gold cannot be parsed (or not in time).
+        correct: ``verify(gold, answer)``; None when the gold cannot be parsed (or not in time), or when math-verify
+            itself raised on the pair.
         gold_parsed: The parsed gold, as text (sympy expression first, then the matched string).
         answer_parsed: The parsed answer, as text; empty when nothing could be extracted.
-        timed_out: The gold or the answer took longer than the time limit; ``correct`` is then False (or None
-            when it was the gold).
+        timed_out: The gold, or the answer on two tries, took longer than the time limit; ``correct`` is then False
+            (or None when it was the gold).
         error: Why there is no verdict other than time: the gold cannot be read as math, the worker crashed, or
             math-verify raised.
 
@@ -62,6 +63,10 @@ class Verdict:
     answer_parsed: list[str] = field(default_factory=list)
     timed_out: bool = False
     error: str | None = None
+
+
+#: Results of a pair that may be the host's doing rather than the answer's, so they get a second try.
+RETRIED = ("timeout", "died")
 
 
 def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -> list[Verdict]:
@@ -86,6 +91,10 @@ def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -
     gold_of = _GOLDS.lookup(golds, timeout)
     pairs = list(dict.fromkeys((g, a) for g, a in zip(golds, answers) if gold_of[g].correct is not None))
     by_pair = dict(zip(pairs, _pool().run([("answer", g, a) for g, a in pairs], timeout)))
+    # A busy host can make a plain answer miss its time, or lose its worker: each such pair gets one more try on a
+    # fresh worker, and only an answer that fails so twice is the answer's fault.
+    again = [pair for pair, result in by_pair.items() if result[0] in RETRIED]
+    by_pair.update(zip(again, _pool().run([("answer", g, a) for g, a in again], timeout)))
     verdicts = []
     for gold, answer in zip(golds, answers):
         known = gold_of[gold]
@@ -95,10 +104,11 @@ def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -
         status, *payload = by_pair[(gold, answer)]
         if status == "ok":
             verdicts.append(Verdict(payload[0], known.gold_parsed, payload[1]))
+        elif status == "error":  # math-verify itself failed: no judgement, not a wrong answer
+            verdicts.append(Verdict(None, known.gold_parsed, error=f"math-verify failed: {payload[0]}"))
         else:
-            verdicts.append(
-                Verdict(False, known.gold_parsed, timed_out=status == "timeout", error=_error(status, payload))
-            )
+            error = "the worker process died on this answer, twice" if status == "died" else None
+            verdicts.append(Verdict(False, known.gold_parsed, timed_out=status == "timeout", error=error))
     return verdicts
 
 

@@ -333,8 +333,10 @@ class MathAccuracy(_Verified):
     a hard time limit, so no input can hang the caller: main thread, worker thread or TRL's async reward thread.
 
     Args:
-        timeout: Seconds allowed for one answer's parse and verify (and for one gold's parse); past it the row
-            gets 0.0 (None for a gold) and ``details["timed_out"]``.
+        timeout: Seconds allowed for one answer's parse and verify (and for one gold's parse). An answer past it
+            (or whose worker dies) is tried once more on a fresh worker, since a busy host can cause either; past it
+            twice the row gets 0.0 and ``details["timed_out"]`` (a gold past it: None). Where math-verify itself
+            raises, the row is None with the reason in ``details["error"]``.
         think_prefilled: The chat template ends the prompt with ``<think>`` (Qwen3 with thinking on): a completion
             that never closes it with ``</think>`` was cut off in its reasoning and has no answer.
 

@@ -168,7 +168,6 @@ def test_literal_asserts_keep_python_equality(code):
 
 
 def test_numpy_scalars_count_as_numbers(code):
-    pytest.importorskip("numpy")
     program = "```python\nimport numpy as np\ndef total(xs):\n    return np.sum(np.array(xs))\n```"
     cases = [{"call": "total([1, 2])", "expected": 3}]
     assert code(completions=[program], tests=[["assert total([1, 2]) == 3"]], test_cases=[cases]) == [1.0]
@@ -239,7 +238,6 @@ def verdicts(reward, program: str, shapes: dict[str, dict]) -> dict[str, float]:
 
 @pytest.mark.parametrize(("program", "held"), list(UNUSUAL_VALUES.values()), ids=list(UNUSUAL_VALUES))
 def test_numpy_values_and_builtin_subclasses_compare_as_their_plain_value_in_every_shape(code, program, held):
-    pytest.importorskip("numpy")
     shapes = assert_shapes(held)
     assert verdicts(code, program, shapes) == dict.fromkeys(shapes, 1.0)
     wrong = assert_shapes("-1")
@@ -248,14 +246,12 @@ def test_numpy_values_and_builtin_subclasses_compare_as_their_plain_value_in_eve
 
 @pytest.mark.parametrize("program", list(CHEATS.values()), ids=list(CHEATS))
 def test_overridden_eq_str_int_cannot_pass_in_any_shape(code, program):
-    pytest.importorskip("numpy")
     shapes = assert_shapes("4")
     assert verdicts(code, program, shapes) == dict.fromkeys(shapes, 0.0)
 
 
 @pytest.mark.parametrize(("program", "held"), list(UNUSUAL_VALUES.values()), ids=list(UNUSUAL_VALUES))
 def test_call_cases_read_numpy_values_and_builtin_subclasses_as_their_plain_value(code, program, held):
-    pytest.importorskip("numpy")
     cases = [{"call": "f()", "expected_literal": held}, {"call": "f()", "expected_literal": "-1"}]
     assert code(completions=[f"```python\n{program}\n```"], test_cases=[cases]) == [0.25]
 
@@ -263,7 +259,7 @@ def test_call_cases_read_numpy_values_and_builtin_subclasses_as_their_plain_valu
 def test_plain_reads_values_through_their_builtin_base_type():
     from collections import OrderedDict
 
-    np = pytest.importorskip("numpy")
+    import numpy as np
 
     class Lying(int):
         def __int__(self):

@@ -35,11 +35,16 @@ def fenced(code: str) -> str:
     return f"```python\n{code}\n```"
 
 
+def require_bwrap():
+    """Skip where bubblewrap is not installed (`make` installs it); installed but broken fails instead."""
+    if bwrap_module.find_bwrap() is None:
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+
+
 @pytest.fixture(scope="module")
 def sandboxed():
     """A ``code`` reward on bubblewrap (skips when bubblewrap is not installed)."""
-    if bwrap_module.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    require_bwrap()
     reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=WORKERS, isolation="bwrap")
     reward(completions=[fenced("x = 1")], tests=[["assert x == 1"]])
     return reward
@@ -385,8 +390,7 @@ def test_daemons_are_killed(sandboxed):
 @pytest.fixture
 def patient(monkeypatch):
     """A one-sandbox ``code`` reward whose host gives up on a silent sandbox as soon as its runs' time is over."""
-    if bwrap_module.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    require_bwrap()
     monkeypatch.setattr(code_module, "HOST_SLACK", 0.0)
     pool_module.shutdown()
     reward = rewardlab.get("code", timeout=2, memory_mb=256, workers=1, isolation="bwrap")
