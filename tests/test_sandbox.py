@@ -442,6 +442,21 @@ def kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def killed_and_gone(pid: int) -> None:
+    """Kill ``pid`` and wait until it is dead (a zombie or reaped): a kill is delivered asynchronously."""
+    kill(pid)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} still runs 10 s after SIGKILL")
+
+
 def stall(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGSTOP)
@@ -481,7 +496,7 @@ def bwrap_missing_for(starts: int):
 @pytest.mark.parametrize(("failed_starts", "expected"), [(1, 1.0), (2, None)])
 def test_a_sandbox_that_fails_to_start_is_retried_once(patient, monkeypatch, failed_starts, expected):
     (sandbox,) = get_pool(1, "bwrap").host_pids()
-    kill(sandbox)
+    killed_and_gone(sandbox)
     monkeypatch.setattr(bwrap_module, "find_bwrap", bwrap_missing_for(failed_starts))
     score = run(patient, "def f():\n    return 1", ["assert f() == 1"])
     assert score.value == expected
