@@ -6,9 +6,10 @@ exhaust memory or the stack. ``.gz`` inputs are recognised by their first bytes 
 
 Writing goes into what the user named, never in place of it: a regular file (or the file a symlink points to) is
 written to a temporary file beside it and renamed over it only when complete, keeping its permissions, so a failed
-run never leaves half a file; anything else (standard output, ``/dev/stdout``, a FIFO, a device, a process
-substitution such as ``>(gzip > x.gz)``) receives the whole output at the end, written directly into it. A name
-ending in ``.gz`` is written gzip-compressed.
+run never leaves half a file; a file with other hard links is instead overwritten from that finished temporary file
+(a rename would cut it off from its other names); anything else (standard output, ``/dev/stdout``, a FIFO, a
+device, a process substitution such as ``>(gzip > x.gz)``) receives the whole output at the end, written directly
+into it. A name ending in ``.gz`` is written gzip-compressed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -356,7 +358,9 @@ def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """Open a text output that reaches ``target`` whole, and only if the ``with`` block ends without an error.
 
     A regular file, or the file a symlink points to, is replaced by renaming a temporary file written beside it,
-    with the old file's permissions (new files get the usual ``0o666`` less the umask). Standard output (``-``),
+    with the old file's permissions (new files get the usual ``0o666`` less the umask). A file with several hard
+    links keeps its inode: the finished temporary file is copied into it, with SIGINT and SIGTERM held back until
+    the copy is done. Standard output (``-``),
     ``/dev/stdout``, ``/dev/fd/N``, FIFOs and devices are written directly, once the block has ended; the output is
     held in an anonymous temporary file until then, so a failure part way writes nothing. A name ending in ``.gz``
     is written gzip-compressed.
@@ -414,14 +418,33 @@ def atomic_writer(target: str | os.PathLike[str]) -> Iterator[IO[str]]:
 
 
 def _take_over(temporary: str, where: _Target) -> None:
-    """Give the finished temporary file the target's permissions (and owner, where allowed), then rename it."""
+    """Give the finished temporary file the target's permissions (and owner, where allowed), then rename it.
+
+    A target with other hard links is overwritten in place instead, so every name sees the new output.
+    """
     assert where.file is not None
     old = where.existing
+    if old is not None and old.st_nlink > 1:
+        _overwrite(temporary, where.file)
+        return
     os.chmod(temporary, stat.S_IMODE(old.st_mode) if old else 0o666 & ~UMASK)
     if old and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
         with contextlib.suppress(OSError):
             os.chown(temporary, old.st_uid, old.st_gid)
     os.replace(temporary, where.file)
+
+
+def _overwrite(temporary: str, file: Path) -> None:
+    """Copy the finished output into ``file``'s own inode, holding back Ctrl-C and SIGTERM so it is not cut short."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        with open(temporary, "rb") as source, open(file, "r+b") as sink:
+            sink.truncate(0)
+            shutil.copyfileobj(source, sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _copy_out(source: IO[bytes], sink: IO[bytes] | None) -> None:

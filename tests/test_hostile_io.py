@@ -79,6 +79,30 @@ def test_replacing_a_file_keeps_its_permissions(rows, tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
 
 
+def test_a_hard_linked_output_is_written_into_so_every_name_sees_it(rows, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n" * 1000)
+    other = tmp_path / "backup" / "same.jsonl"
+    other.parent.mkdir()
+    os.link(out, other)
+    inode = out.stat().st_ino
+    assert score(rows, "-o", out).exit_code == 0
+    assert out.stat().st_ino == other.stat().st_ino == inode
+    assert [json.loads(line)["reward"] for line in other.read_text().splitlines()] == [1.0, 0.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "out.jsonl", "rows.jsonl"]
+
+
+def test_a_hard_linked_output_is_kept_whole_when_the_run_fails(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+    os.link(out, tmp_path / "other.jsonl")
+    with pytest.raises(RuntimeError), atomic_writer(out) as handle:
+        handle.write("partial\n")
+        raise RuntimeError("scoring failed")
+    assert (tmp_path / "other.jsonl").read_text() == out.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.jsonl", "out.jsonl"]
+
+
 def test_a_fifo_output_is_written_into_not_replaced(rows, tmp_path):
     fifo = tmp_path / "out.fifo"
     os.mkfifo(fifo)
