@@ -12,6 +12,9 @@ import stat
 import subprocess
 import sys
 import threading
+import time
+from importlib import import_module
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -312,3 +315,37 @@ def test_a_signal_during_an_endless_line_stops_with_one_line(tmp_path, signum):
     ]
     assert out.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.fifo", "out.jsonl"]
+
+
+# Signals while a command is still starting (importing torch takes seconds): one line, 128 + the signal.
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_command_is_imported_stops_with_one_line(tmp_path, signum):
+    ready = tmp_path / "importing"
+    (tmp_path / "slow_command.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(ready)!r}).touch()\ntime.sleep(60)\ndef main():\n    pass\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    command = [sys.executable, "-c", "from rewardlab.launch import _start; _start('slow_command')"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum
+    name = signal.Signals(signum).name
+    assert err.decode().splitlines() == [f"Error: interrupted by {name} while starting; nothing was read or written"]
+
+
+def test_every_command_starts_through_the_guarded_launcher():
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts") if e.value.startswith("rewardlab.")}
+    assert scripts == {
+        "rewardlab": "rewardlab.launch:rewardlab",
+        "evalkit": "rewardlab.launch:evalkit",
+        "grpo-train": "rewardlab.launch:grpo_train",
+        "sft-train": "rewardlab.launch:sft_train",
+    }
+    for value in scripts.values():
+        assert callable(getattr(import_module("rewardlab.launch"), value.partition(":")[2]))
