@@ -1,4 +1,4 @@
-"""evalkit passk and compare on big generated runs: time, rows/s and peak memory at 100k and 1M rows per run.
+"""evalkit passk, accuracy and compare on big generated runs: time, rows/s and peak memory at 100k and 1M rows per run.
 
 Target (issue 13): peak RSS at 1M rows within 1.5x of the peak at 100k rows (memory flat in the rows, streamed
 aggregation by prompt). Each run has 8 samples per prompt, written sample-major with the prompts in a new random
@@ -6,7 +6,7 @@ order for each sample, so the files are not sorted by prompt_id. Every command r
 RSS is that process's ru_maxrss. CPU time is printed beside wall time: on a shared machine the wall time includes
 waiting for a core.
 
-    python benchmarks/bench_eval_scale.py                 # 100k and 1M rows, passk and compare
+    python benchmarks/bench_eval_scale.py                 # 100k and 1M rows, passk, accuracy and compare
     python benchmarks/bench_eval_scale.py --sizes 20000,200000 --commands passk
 """
 
@@ -63,7 +63,9 @@ def measure(command: list[str]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="Rows per run, comma-separated (smallest first).")
-    parser.add_argument("--commands", default="passk,compare", help="Which of passk,compare to time.")
+    parser.add_argument(
+        "--commands", default="passk,accuracy,compare", help="Which of passk,accuracy,compare to time."
+    )
     parser.add_argument("--bootstrap", type=int, default=1000, help="Bootstrap resamples (evalkit's default).")
     args, _ = parser.parse_known_args()  # make bench passes its own arguments to every benchmark
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -78,8 +80,8 @@ def main() -> None:
                 write_run(tuned, rows, seed=2)
             size_mb = base.stat().st_size / 2**20
             for command in commands:
-                if command == "passk":
-                    argv = [*evalkit, "passk", str(base), "--bootstrap", str(args.bootstrap)]
+                if command in ("passk", "accuracy"):
+                    argv = [*evalkit, command, str(base), "--bootstrap", str(args.bootstrap)]
                 else:
                     out = Path(tmp) / f"report-{rows}"
                     argv = [*evalkit, "compare", str(base), str(tuned), "--bootstrap", str(args.bootstrap)]
@@ -88,7 +90,7 @@ def main() -> None:
                 peaks[command].append(peak)
                 read = rows * (2 if command == "compare" else 1)
                 print(
-                    f"{command:<7} {rows:>9,} rows/run ({size_mb:.0f} MiB/run): {seconds:7.1f} s wall, "
+                    f"{command:<8} {rows:>9,} rows/run ({size_mb:.0f} MiB/run): {seconds:7.1f} s wall, "
                     f"{cpu:7.1f} s CPU, {read / seconds:8,.0f} rows/s, peak RSS {peak:7.1f} MiB"
                 )
             base.unlink()

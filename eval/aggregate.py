@@ -1,11 +1,13 @@
 """A run reduced to per-prompt statistics in one streamed pass, in memory bounded by one bucket of prompts.
 
-``passk`` and ``compare`` need, per prompt, only: the samples n, the correct count c, the correctness of the first
-sample, the mean reward, and the Self-BLEU and distinct-n of its samples. Rows are read once, checked, and filed by
-prompt (:mod:`eval.buckets`, so the file need not be sorted by ``prompt_id``); then each bucket is scored with
-``--reward`` where rows lack ``correct`` or ``reward`` (whole prompt groups, so group-level rewards see them whole)
-and reduced to its prompts' statistics, and its rows are dropped. What stays in memory is one bucket of rows plus a
-few numbers per prompt (its id, first line, prompt-text digest and statistics): O(prompts), not O(rows).
+``passk``, ``accuracy`` and ``compare`` need, per prompt, only: the samples n, the correct count c, the correctness
+of the first sample, the mean reward, and the Self-BLEU and distinct-n of its samples. Rows are read once, checked,
+and filed by prompt (:mod:`eval.buckets`, so the file need not be sorted by ``prompt_id``); then each bucket is
+scored with ``--reward`` where rows lack ``correct`` or ``reward`` (whole prompt groups, so group-level rewards see
+them whole) and reduced to its prompts' statistics, and its rows are dropped. What stays in memory is one bucket of
+rows plus a few numbers per prompt (its id, first line, prompt-text digest and statistics): O(prompts), not O(rows).
+``accuracy`` also takes runs where some row has no ``prompt_id``; each row is then a unit of its own, and what stays
+is three typed numbers per row, 17 bytes (:func:`summarize_units`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 from eval.buckets import PromptBuckets, bucket_count
 from eval.distinct import distinct_counts
 from eval.progress import Progress
-from eval.runs import Provenance, Scorer, fill_scores, to_generation
+from eval.runs import Generation, Provenance, Scorer, fill_scores, to_generation
 from eval.selfbleu import sentence_self_bleu
 from eval.stats import group_means
 from eval.tokens import tokenize
@@ -90,7 +92,11 @@ class Run:
 
 @dataclass
 class Spool:
-    """A run read once and filed by prompt, waiting to be scored and reduced by :func:`summarize`."""
+    """A run read once and filed by prompt, waiting to be scored and reduced by :func:`summarize`.
+
+    ``checked`` says whether its prompts are checked (every row has a ``prompt_id``, samples do not repeat within a
+    prompt, a prompt's rows share one text); ``by_row`` that some row has no ``prompt_id`` (only when unchecked).
+    """
 
     name: str
     source: str
@@ -99,9 +105,18 @@ class Spool:
     provenance: Provenance
     scorer: Scorer | None
     texts: bool
+    checked: bool = True
+    by_row: bool = False
 
 
-def spool_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None = None, texts: bool = False) -> Spool:
+def spool_run(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    scorer: Scorer | None = None,
+    texts: bool = False,
+    checked: bool = True,
+) -> Spool:
     """Read and check every row of a run, filing it by prompt; rows needing ``--reward`` keep their columns.
 
     Args:
@@ -109,27 +124,32 @@ def spool_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None 
         name: The run's name.
         scorer: Scores rows that lack ``correct`` or ``reward``; without it such a row is an error.
         texts: Keep completions (for Self-BLEU and distinct-n).
+        checked: Check the prompts as pass@k and paired runs need: every row has a ``prompt_id``, no ``sample``
+            repeats within a prompt, a prompt's rows share one text. Accuracy needs none of this (False).
 
     Raises:
-        InputError: A row's field has the wrong type, it lacks ``prompt_id``, it lacks ``correct`` and no scorer is
-            given, or it lacks a column the reward needs (each named by file and line).
+        InputError: A row's field has the wrong type, it lacks ``prompt_id`` (when checked), it lacks ``correct``
+            and no scorer is given, or it lacks a column the reward needs (each named by file and line).
 
     """
     source = source_name(path)
     provenance = Provenance()
     buckets = PromptBuckets(bucket_count(path))
     rows = 0
+    by_row = False
     try:
         with Progress(f"reading {name}", every=PROGRESS_EVERY) as progress:
             for row in iter_jsonl(path):
                 g = to_generation(row, source)
-                if g.prompt_id is None:
+                if g.prompt_id is None and checked:
                     raise InputError(source, row.line, "missing (needed to group samples by prompt)", "prompt_id")
+                by_row = by_row or g.prompt_id is None
                 needs = provenance.count(g.correct, g.reward, scoring=scorer is not None)
                 if needs:
                     validate_rows([row], scorer.reward, source)
                 elif g.correct is None:
                     raise InputError(source, row.line, MISSING_CORRECT, "correct")
+                digest = _digest(row.data.get("prompt"))
                 record = [
                     row.line,
                     g.prompt_id,
@@ -137,27 +157,71 @@ def spool_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None 
                     g.correct,
                     g.reward,
                     g.completion if texts else None,
-                    _digest(row.data.get("prompt")),
+                    digest,
                     row.data if needs else None,
                 ]
-                buckets.add(g.prompt_id, record)
+                buckets.add(_bucket_key(g, digest), record)
                 rows += 1
                 progress.update(1)
     except BaseException:
         buckets.close()
         raise
-    return Spool(name, source, rows, buckets, provenance, scorer, texts)
+    return Spool(name, source, rows, buckets, provenance, scorer, texts, checked, by_row)
 
 
 def summarize(spool: Spool) -> Run:
     """Score what a spooled run lacks and reduce it to per-prompt statistics, one bucket at a time.
 
     Raises:
-        InputError: Two rows of a prompt share a ``sample``, rows of a prompt have different prompt texts, or the
-            reward rejects a value.
+        InputError: Two rows of a prompt share a ``sample``, rows of a prompt have different prompt texts (both
+            when the spool is checked), or the reward rejects a value.
 
     """
-    stats = _Collected(spool.texts)
+    if spool.by_row:
+        raise ValueError(f"{spool.source}: some rows have no prompt_id, so the run has no prompts to summarise")
+    stats = _Collected(spool.texts, spool.checked)
+    _reduce(spool, stats)
+    return stats.run(spool)
+
+
+@dataclass
+class Units:
+    """What accuracy needs of a run: each unit's share of correct rows and mean reward, units in file order.
+
+    The units are the prompts when every row has a ``prompt_id`` (a prompt's samples are not independent), else the
+    rows.
+
+    Attributes:
+        rows: Rows read.
+        prompts: Prompts, when they are the units; None when the units are the rows.
+        correct: Each unit's fraction of correct rows.
+        reward: Each unit's mean reward; None when some row has no reward.
+
+    """
+
+    rows: int
+    prompts: int | None
+    correct: np.ndarray
+    reward: np.ndarray | None
+
+
+def summarize_units(spool: Spool) -> Units:
+    """Score what a spooled run lacks and reduce it to :class:`Units`: per prompt, or per row when some row has no id.
+
+    Raises:
+        InputError: As :func:`summarize`.
+
+    """
+    if not spool.by_row:
+        run = summarize(spool)
+        return Units(run.rows, len(run.ids), run.correct / run.samples, run.reward_mean)
+    rows = _PerRow()
+    _reduce(spool, rows)
+    return rows.units(spool.rows)
+
+
+def _reduce(spool: Spool, stats: _Collected | _PerRow) -> None:
+    """Score each bucket's rows that need ``--reward`` and hand the bucket to ``stats``; the buckets are then gone."""
     with spool.buckets, Progress(f"summarising {spool.name}", spool.rows, every=PROGRESS_EVERY) as progress:
         for records in spool.buckets:
             todo = [r for r in records if r[_DATA] is not None]
@@ -168,7 +232,6 @@ def summarize(spool: Spool) -> Run:
                     r[_DATA] = None
             stats.add_bucket(records, spool.source)
             progress.update(len(records))
-    return stats.run(spool)
 
 
 def read_run(path: str | os.PathLike[str], name: str, *, scorer: Scorer | None = None, texts: bool = False) -> Run:
@@ -199,6 +262,29 @@ class _Fields:
         self.record[_REWARD] = value
 
 
+def _bucket_key(g: Generation, digest: int) -> str:
+    """A row's bucket: its ``prompt_id``; without one, its prompt's text digest, else its line.
+
+    Rows of one prompt text share a bucket, so a group-level reward scoring the bucket sees all of them, as
+    :func:`rewardlab.core.group_keys` groups rows without ``prompt_id``.
+    """
+    if g.prompt_id is not None:
+        return g.prompt_id
+    return f"{digest or g.row.line}"
+
+
+def _sum_in_order(values: Sequence[float]) -> float:
+    """Add ``values`` one at a time in file order, as :func:`eval.stats.group_means` (``np.bincount``) does.
+
+    The order fixes the last bits of a prompt's mean reward; accuracy has reported this sum since its first release,
+    and compare reports the same means.
+    """
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
 def _digest(prompt: Any) -> int:
     if isinstance(prompt, str):
         text = prompt
@@ -217,8 +303,9 @@ def _sample_key(record: list[Any]) -> int:
 class _Collected:
     """Per-prompt statistics gathered bucket by bucket, in typed arrays (a few bytes per prompt each)."""
 
-    def __init__(self, texts: bool) -> None:
+    def __init__(self, texts: bool, checked: bool) -> None:
         self.texts = texts
+        self.checked = checked
         self.ids: list[str] = []
         self.first_lines = array("q")
         self.samples = array("q")
@@ -239,18 +326,19 @@ class _Collected:
         for record in records:
             groups.setdefault(record[_ID], []).append(record)
         for prompt, members in groups.items():
-            _check_samples(source, prompt, members)
+            if self.checked:
+                _check_samples(source, prompt, members)
+            rewards = [r[_REWARD] for r in members]  # in file order: a bucket keeps its rows in the order read
+            if None in rewards:
+                self.rewards_complete = False
+            self.reward_mean.append(_sum_in_order(rewards) / len(members) if self.rewards_complete else math.nan)
             members.sort(key=_sample_key)
             self.ids.append(prompt)
             self.first_lines.append(min(r[_LINE] for r in members))
             self.samples.append(len(members))
             self.correct.append(sum(bool(r[_CORRECT]) for r in members))
             self.first_correct.append(bool(members[0][_CORRECT]))
-            self.digests.append(_prompt_digest(source, prompt, members))
-            rewards = [r[_REWARD] for r in members]
-            if None in rewards:
-                self.rewards_complete = False
-            self.reward_mean.append(math.fsum(rewards) / len(members) if self.rewards_complete else math.nan)
+            self.digests.append(_prompt_digest(source, prompt, members) if self.checked else NO_PROMPT)
             if self.texts:
                 self._add_texts([r[_TEXT] for r in members])
         self._score_bleu()
@@ -299,6 +387,34 @@ class _Collected:
             digests=arranged(self.digests),
             provenance=spool.provenance,
         )
+
+
+class _PerRow:
+    """Each row's line, correctness and reward, for a run whose units are its rows: 17 bytes per row."""
+
+    def __init__(self) -> None:
+        self.lines = array("q")
+        self.correct = array("b")
+        self.reward = array("d")
+        self.rewards_complete = True
+
+    def add_bucket(self, records: Sequence[list[Any]], source: str) -> None:
+        """Keep the line, correctness and reward of each of one bucket's rows."""
+        for record in records:
+            self.lines.append(record[_LINE])
+            self.correct.append(bool(record[_CORRECT]))
+            if record[_REWARD] is None:
+                self.rewards_complete = False
+                self.reward = array("d")
+            elif self.rewards_complete:
+                self.reward.append(record[_REWARD])
+
+    def units(self, rows: int) -> Units:
+        """The rows as units, in file order."""
+        order = np.argsort(np.frombuffer(self.lines, dtype=np.int64), kind="stable")
+        correct = np.frombuffer(self.correct, dtype=np.int8)[order].astype(float)
+        reward = np.frombuffer(self.reward, dtype=np.float64)[order] if self.rewards_complete else None
+        return Units(rows, None, correct, reward)
 
 
 def _check_samples(source: str, prompt: str, members: Sequence[list[Any]]) -> None:

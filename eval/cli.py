@@ -13,9 +13,7 @@ from typing import Any
 
 import click
 
-from eval.accuracy import accuracy as accuracy_estimate
-from eval.accuracy import mean_reward
-from eval.aggregate import MISSING_CORRECT, spool_run, summarize
+from eval.aggregate import Spool, spool_run, summarize, summarize_units
 from eval.compare import choose_ks, compare_runs, run_pass_at_k
 from eval.generate import generate
 from eval.report import render_table, write_report
@@ -27,14 +25,14 @@ from eval.runs import (
     mixed_sources,
     read_generations,
     run_name,
-    score_generations,
 )
 from eval.selfbleu import MODES, self_bleu
 from eval.selfbleu import signature as self_bleu_signature
+from eval.stats import mean_estimate
 from eval.tokens import DEFAULT_TOKENIZER
 from rewardlab import __version__
 from rewardlab.cli import UserError, build_reward, param_option, user_errors, weights_option
-from rewardlab.io import InputError, source_name
+from rewardlab.io import source_name
 
 
 def parse_ks(text: str | None) -> list[int] | None:
@@ -132,6 +130,15 @@ def _check_mixed(provenances: Sequence[tuple[str, Provenance]], allow: bool) -> 
     return [f"mixed sources (--allow-mixed): {m}" for m in mixed]
 
 
+def _check_spool(spool: Spool, allow_mixed: bool) -> list[str]:
+    """:func:`_check_mixed` for one spooled run, removing its spooled rows when it refuses them."""
+    try:
+        return _check_mixed([(spool.name, spool.provenance)], allow_mixed)
+    except BaseException:
+        spool.buckets.close()
+        raise
+
+
 def _scoring_lines(scorer: Scorer | None, provenances: Sequence[tuple[str, Provenance]]) -> list[str]:
     """What --reward did, one line per run, printed whenever it is given."""
     if scorer is None:
@@ -185,11 +192,7 @@ def passk(
     scorer = _scorer(spec, weights, params, threshold)
     with user_errors():
         spool = spool_run(file, run_name(Path(file)), scorer=scorer)
-        try:
-            notes = _check_mixed([(spool.name, spool.provenance)], allow_mixed)
-        except BaseException:
-            spool.buckets.close()
-            raise
+        notes = _check_spool(spool, allow_mixed)
         run = summarize(spool)
         k_values, note = choose_ks(run, parse_ks(ks))
         results = run_pass_at_k(run, k_values, n_boot=n_boot, seed=seed)
@@ -292,48 +295,41 @@ def accuracy(
 ) -> None:
     """Accuracy (and mean reward, where rows have one) of FILE with standard error and bootstrap interval.
 
-    With `prompt_id` on every row, each prompt's samples are averaged first and uncertainty is over prompts.
+    With `prompt_id` on every row, each prompt's samples are averaged first and uncertainty is over prompts; else
+    each row is a unit. The file is read once, in memory bounded by one bucket of prompts (a few bytes a row when
+    some row has no `prompt_id`).
     """
     scorer = _scorer(spec, weights, params, threshold)
     with user_errors():
-        gens = read_generations(file)
-        provenance = Provenance()
-        if scorer is not None:
-            provenance = score_generations(gens, scorer, source_name(file))
-        notes = _check_mixed([(run_name(Path(file)), provenance)], allow_mixed)
-        _require_correct(gens, source_name(file))
-    groups = [g.prompt_id for g in gens] if all(g.prompt_id is not None for g in gens) else None
+        spool = spool_run(file, run_name(Path(file)), scorer=scorer, checked=False)
+        notes = _check_spool(spool, allow_mixed)
+        units = summarize_units(spool)
     options = {"n_boot": n_boot, "seed": seed}
-    results = {"accuracy": accuracy_estimate([g.correct for g in gens], groups, **options)}
-    if all(g.reward is not None for g in gens):
-        results["mean reward"] = mean_reward([g.reward for g in gens], groups, **options)
-    unit = "prompts" if groups else "rows"
+    results = {"accuracy": mean_estimate(units.correct, **options)}
+    if units.reward is not None:
+        results["mean reward"] = mean_estimate(units.reward, **options)
+    unit = "rows" if units.prompts is None else "prompts"
     if as_json:
         payload = {
-            "file": source_name(file),
-            "rows": len(gens),
+            "file": spool.source,
+            "rows": units.rows,
             "units": unit,
             **{name.replace(" ", "_"): e.as_dict() for name, e in results.items()},
             "settings": {"n_boot": n_boot, "seed": seed, "version": __version__},
-            **_scoring_json(scorer, provenance),
+            **_scoring_json(scorer, spool.provenance),
             **({"notes": notes} if notes else {}),
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{source_name(file)}: {len(gens)} rows" + (f", {len(set(groups))} prompts" if groups else ""))
-    for line in _scoring_lines(scorer, [(run_name(Path(file)), provenance)]):
+    prompts = "" if units.prompts is None else f", {units.prompts} prompts"
+    click.echo(f"{spool.source}: {units.rows} rows{prompts}")
+    for line in _scoring_lines(scorer, [(spool.name, spool.provenance)]):
         click.echo(line)
     for name, e in results.items():
         click.echo(f"{name:<11} {e.value:.4f}  stderr {e.stderr:.4f}  95% CI [{e.ci_low:.4f}, {e.ci_high:.4f}]")
     click.echo(f"intervals: bootstrap over {unit}, {n_boot} resamples, seed {seed}")
     for note in notes:
         click.echo(f"note: {note}")
-
-
-def _require_correct(generations: Sequence[Any], source: str) -> None:
-    for g in generations:
-        if g.correct is None:
-            raise InputError(source, g.row.line, MISSING_CORRECT, "correct")
 
 
 @main.command()

@@ -1,11 +1,13 @@
-"""evalkit reads big runs once, grouped by prompt in bounded memory, whatever the row order, with progress."""
+"""evalkit reads big runs once, grouped by prompt (or by row, for accuracy) in bounded memory, with progress."""
 
 import io
 import json
 import tempfile
 
+import pytest
 from click.testing import CliRunner
 
+from eval.aggregate import spool_run, summarize_units
 from eval.cli import main
 from eval.progress import Progress
 
@@ -93,3 +95,103 @@ def test_progress_on_a_terminal_is_one_bar_redrawn_and_cleared():
     with Progress("summarising base", total=4, every=1, stream=out) as progress:
         progress.update(2)
     assert out.getvalue() == "\rsummarising base [############............] 2/4 rows (50%)\r\x1b[K"
+
+
+def test_accuracy_reads_the_run_once_with_progress_on_stderr(fixtures_dir, monkeypatch):
+    monkeypatch.setattr("eval.aggregate.PROGRESS_EVERY", 100)
+    result = invoke("accuracy", fixtures_dir / "runs" / "grpo" / "generations.jsonl")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[:2] == ["reading grpo: 100 rows", "reading grpo: 200 rows"]
+    assert "summarising grpo: 200/200 rows (100%)" in lines
+    assert "reading" not in result.stdout
+
+
+def test_accuracy_and_compare_give_a_run_the_same_mean_reward(fixtures_dir, tmp_path):
+    runs = fixtures_dir / "runs"
+    accuracy = invoke("accuracy", runs / "baseline" / "generations.jsonl", "--json")
+    compare = invoke("compare", "baseline", "grpo", "--runs-dir", runs, "--out", tmp_path)
+    assert compare.exit_code == 0, compare.output
+    (reward,) = [m for m in metrics(tmp_path) if m["name"] == "mean reward"]
+    assert json.loads(accuracy.output)["mean_reward"] == reward["runs"]["baseline"]
+
+
+def mixed_rows():
+    """Prompt p0 with two samples, then rows without prompt_id, rewards 0.1 to 0.6."""
+    rows = [{"prompt_id": "p0", "sample": i, "completion": "x", "correct": i == 0} for i in range(2)]
+    rows += [{"completion": "y", "correct": c} for c in (True, True, False, True)]
+    for i, row in enumerate(rows):
+        row["reward"] = (i + 1) / 10
+    return rows
+
+
+def test_accuracy_counts_rows_when_some_row_has_no_prompt_id(tmp_path):
+    result = invoke("accuracy", write_jsonl(tmp_path / "r.jsonl", mixed_rows()), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert (payload["rows"], payload["units"], payload["accuracy"]["units"]) == (6, "rows", 6)
+    assert payload["accuracy"]["value"] == 4 / 6
+    assert payload["mean_reward"]["value"] == pytest.approx(0.35)
+
+
+def test_accuracy_of_rows_in_many_buckets_is_that_of_rows_held_whole(tmp_path, monkeypatch):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    rows = [{**row, "prompt": f"question {i % 7}"} for i, row in enumerate(mixed_rows() * 40)]
+    for i, row in enumerate(rows):
+        row["sample"] = i
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
+    whole = invoke("accuracy", path, "--json")
+    monkeypatch.setattr("eval.buckets.BUCKET_BYTES", 512)
+    spooled = invoke("accuracy", path, "--json")
+    assert spooled.exit_code == 0, spooled.output
+    assert spooled.output == whole.output
+    assert json.loads(spooled.output)["units"] == "rows"
+    assert list(spool.iterdir()) == []
+
+
+def test_accuracy_without_a_reward_on_some_row_reports_accuracy_only(tmp_path):
+    rows = mixed_rows()
+    del rows[3]["reward"]
+    result = invoke("accuracy", write_jsonl(tmp_path / "r.jsonl", rows), "--json")
+    assert result.exit_code == 0, result.output
+    assert "mean_reward" not in json.loads(result.output)
+
+
+def test_accuracy_names_the_row_without_correct_in_a_spooled_run(tmp_path, monkeypatch):
+    monkeypatch.setattr("eval.buckets.BUCKET_BYTES", 512)
+    rows = [dict(row) for row in mixed_rows() * 40]
+    del rows[200]["correct"]
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
+    result = invoke("accuracy", path)
+    assert result.exit_code == 2
+    assert (
+        result.output == f"Error: {path}:201: field 'correct': missing; give --reward SPEC to score rows without it\n"
+    )
+
+
+def test_accuracy_takes_repeated_samples_and_prompt_texts_that_pass_at_k_refuses(tmp_path):
+    rows = [
+        {"prompt_id": "p", "sample": 0, "prompt": text, "completion": "x", "correct": c}
+        for text, c in [("A", True), ("B", False)]
+    ]
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
+    assert invoke("passk", path, "--k", "1").exit_code == 2
+    result = invoke("accuracy", path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["accuracy"]["value"] == 0.5
+
+
+def test_units_of_a_run_follow_the_file_order_per_row_or_per_prompt(tmp_path, monkeypatch):
+    monkeypatch.setattr("eval.buckets.BUCKET_BYTES", 64)
+    path = write_jsonl(tmp_path / "r.jsonl", mixed_rows())
+    per_row = summarize_units(spool_run(path, "r", checked=False))
+    assert (per_row.rows, per_row.prompts) == (6, None)
+    assert per_row.correct.tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    assert per_row.reward.tolist() == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    rows = [{**row, "prompt_id": row.get("prompt_id", f"p{i % 2 + 1}")} for i, row in enumerate(mixed_rows())]
+    per_prompt = summarize_units(spool_run(write_jsonl(tmp_path / "p.jsonl", rows), "p", checked=False))
+    assert (per_prompt.rows, per_prompt.prompts) == (6, 3)
+    assert per_prompt.correct.tolist() == [0.5, 0.5, 1.0]
+    assert per_prompt.reward.tolist() == [(0.1 + 0.2) / 2, (0.3 + 0.5) / 2, (0.4 + 0.6) / 2]
