@@ -273,18 +273,6 @@ def _bucket_key(g: Generation, digest: int) -> str:
     return f"{digest or g.row.line}"
 
 
-def _sum_in_order(values: Sequence[float]) -> float:
-    """Add ``values`` one at a time in file order, as :func:`eval.stats.group_means` (``np.bincount``) does.
-
-    The order fixes the last bits of a prompt's mean reward; accuracy has reported this sum since its first release,
-    and compare reports the same means.
-    """
-    total = 0.0
-    for value in values:
-        total += value
-    return total
-
-
 def _digest(prompt: Any) -> int:
     if isinstance(prompt, str):
         text = prompt
@@ -331,7 +319,7 @@ class _Collected:
             rewards = [r[_REWARD] for r in members]  # in file order: a bucket keeps its rows in the order read
             if None in rewards:
                 self.rewards_complete = False
-            self.reward_mean.append(_sum_in_order(rewards) / len(members) if self.rewards_complete else math.nan)
+            self.reward_mean.append(math.fsum(rewards) / len(members) if self.rewards_complete else math.nan)
             members.sort(key=_sample_key)
             self.ids.append(prompt)
             self.first_lines.append(min(r[_LINE] for r in members))
