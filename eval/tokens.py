@@ -41,6 +41,16 @@ class TokenIds:
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         return cls(ids, lengths, len(vocabulary))
 
+    def select(self, texts: np.ndarray) -> TokenIds:
+        """The token ids of the texts where the ``(N,)`` boolean mask ``texts`` is true, numbered as here.
+
+        Example:
+            >>> token_ids(["a b", "c", "b a"]).select(np.array([True, False, True])).ids.tolist()
+            [0, 1, 1, 0]
+
+        """
+        return TokenIds(self.ids[np.repeat(texts, self.lengths)], self.lengths[texts], self.vocabulary_size)
+
 
 def tokenize(texts: Sequence[str], name: str = DEFAULT_TOKENIZER) -> list[list[str]]:
     """Split each text into tokens exactly as sacrebleu's BLEU does before counting n-grams.
