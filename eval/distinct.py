@@ -38,9 +38,9 @@ def grouped_distinct_counts(
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Return distinct-n's statistics of each group of texts, for each order n: (distinct n-grams, all n-grams).
 
-    The same counts as :func:`distinct_counts` on each group's token lists, from integer token ids in numpy, so that
-    a million texts take seconds: every n-gram occurrence gets an integer key that holds its group, equal keys
-    meaning the same n-gram in the same group, and one sort per order counts the distinct keys. An n-gram's key is
+    The same counts as :func:`distinct_counts` on each group's token lists, from integer token ids in numpy, with no
+    Python object per n-gram: every n-gram occurrence gets an integer key that holds its group, equal keys meaning
+    the same n-gram in the same group, and one sort per order counts the distinct keys. An n-gram's key is
     its (n-1)-gram prefix's rank among the distinct keys of order n-1, times the vocabulary size, plus its last
     token's id: below 2^63 while there are fewer than 2^32 tokens (ids are 31-bit).
 
