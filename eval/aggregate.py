@@ -25,18 +25,18 @@ from typing import Any
 import numpy as np
 
 from eval.buckets import PromptBuckets, bucket_count
-from eval.distinct import distinct_counts
+from eval.distinct import grouped_distinct_counts
 from eval.progress import Progress
 from eval.runs import Generation, Provenance, Scorer, fill_scores, to_generation
 from eval.selfbleu import sentence_self_bleu
 from eval.stats import group_means
-from eval.tokens import tokenize
+from eval.tokens import token_ids
 from rewardlab.io import InputError, Row, iter_jsonl, source_name
 from rewardlab.scoring import validate_rows
 
 #: Orders of distinct-n computed per prompt.
 DISTINCT_ORDERS = (1, 2)
-#: Texts given to one Self-BLEU call (whole prompts): its n-gram arrays grow with the texts, so this bounds them.
+#: Texts tokenized and scored (Self-BLEU, distinct-n) at a time, whole prompts: n-gram arrays grow with the texts.
 SELF_BLEU_TEXTS = 8192
 #: Without a terminal, a progress line is printed every this many rows.
 PROGRESS_EVERY = 100_000
@@ -304,9 +304,8 @@ class _Collected:
         self.self_bleu = array("d")
         self.distinct = {n: array("d") for n in DISTINCT_ORDERS}
         self.digests = array("Q")
-        self._bleu_texts: list[str] = []
-        self._bleu_labels: list[int] = []
-        self._bleu_at: list[int] = []
+        self._texts: list[str] = []
+        self._sizes: list[int] = []
 
     def add_bucket(self, records: Sequence[list[Any]], source: str) -> None:
         """Reduce one bucket's rows (every row of its prompts) to the prompts' statistics."""
@@ -329,28 +328,34 @@ class _Collected:
             self.digests.append(_prompt_digest(source, prompt, members) if self.checked else NO_PROMPT)
             if self.texts:
                 self._add_texts([r[_TEXT] for r in members])
-        self._score_bleu()
+        self._score_texts()
 
     def _add_texts(self, texts: list[str]) -> None:
-        tokens = tokenize(texts)
-        for n in DISTINCT_ORDERS:
-            unique, total = distinct_counts(tokens, n)
-            self.distinct[n].append(unique / total if total else 0.0)
-        self.self_bleu.append(math.nan)
-        if len(texts) >= 2:
-            self._bleu_at.append(len(self.self_bleu) - 1)
-            self._bleu_labels.extend([len(self._bleu_at) - 1] * len(texts))
-            self._bleu_texts.extend(texts)
-            if len(self._bleu_texts) >= SELF_BLEU_TEXTS:
-                self._score_bleu()
+        self._texts.extend(texts)
+        self._sizes.append(len(texts))
+        if len(self._texts) >= SELF_BLEU_TEXTS:
+            self._score_texts()
 
-    def _score_bleu(self) -> None:
-        """Self-BLEU of the prompts waiting for it, in one call."""
-        if self._bleu_texts:
-            means = group_means(sentence_self_bleu(self._bleu_texts, groups=self._bleu_labels), self._bleu_labels)
-            for position, value in zip(self._bleu_at, means.tolist()):
-                self.self_bleu[position] = value
-        self._bleu_texts, self._bleu_labels, self._bleu_at = [], [], []
+    def _score_texts(self) -> None:
+        """Distinct-n and Self-BLEU of the prompts waiting for them (the last ones added), tokenized once.
+
+        Every prompt gets distinct-n (0.0 without n-grams); Self-BLEU needs two samples, else it stays NaN.
+        """
+        if not self._texts:
+            return
+        tokens = token_ids(self._texts)
+        sizes = np.array(self._sizes)
+        groups = np.repeat(np.arange(len(sizes)), sizes)
+        for n, (unique, total) in grouped_distinct_counts(tokens, groups, DISTINCT_ORDERS).items():
+            self.distinct[n].extend(np.divide(unique, total, out=np.zeros(len(sizes)), where=total > 0).tolist())
+        bleu = np.full(len(sizes), math.nan)
+        several = sizes >= 2
+        if several.any():
+            labels = np.repeat(np.arange(int(several.sum())), sizes[several])
+            scores = sentence_self_bleu(tokens.select(several[groups]), groups=labels)
+            bleu[several] = group_means(scores, labels)
+        self.self_bleu.extend(bleu.tolist())
+        self._texts, self._sizes = [], []
 
     def run(self, spool: Spool) -> Run:
         """The statistics as numpy arrays in order of each prompt's first line."""

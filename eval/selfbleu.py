@@ -59,7 +59,7 @@ class BleuStatistics:
 
 
 def sentence_self_bleu(
-    texts: Sequence[str],
+    texts: Sequence[str] | TokenIds,
     *,
     groups: Sequence[Hashable] | None = None,
     mode: str = "sacrebleu",
@@ -69,11 +69,12 @@ def sentence_self_bleu(
     """Return each text's sentence BLEU in [0, 1] against the other texts (of its group) as references.
 
     Args:
-        texts: The texts.
+        texts: The texts, or their token ids from :func:`eval.tokens.token_ids` (so a caller that needs the tokens
+            for another metric tokenizes once).
         groups: One label per text; each text is then scored against the other texts with its label only.
         mode: ``"sacrebleu"`` (exp smoothing, effective order) or ``"nltk"`` (smoothing method 1).
         max_order: Longest n-gram.
-        tokenize_name: sacrebleu tokenizer applied to every text.
+        tokenize_name: sacrebleu tokenizer applied to every text (not used for token ids).
 
     Returns:
         One score per text, in input order.
@@ -90,8 +91,9 @@ def sentence_self_bleu(
         raise ValueError(f"unknown Self-BLEU mode '{mode}'; choose one of {', '.join(MODES)}")
     if max_order < 1:
         raise ValueError(f"max_order must be at least 1, got {max_order}")
-    codes = _group_codes(texts, groups)
-    stats = bleu_statistics(token_ids(texts, tokenize_name), codes, max_order)
+    tokens = texts if isinstance(texts, TokenIds) else token_ids(texts, tokenize_name)
+    codes = _group_codes(len(tokens.lengths), groups)
+    stats = bleu_statistics(tokens, codes, max_order)
     scores = _nltk_scores(stats, max_order) if mode == "nltk" else _sacrebleu_scores(stats, max_order)
     return scores.tolist()
 
@@ -170,15 +172,13 @@ def signature(mode: str = "sacrebleu", max_order: int = 4, tokenize_name: str = 
     )
 
 
-def _group_codes(texts: Sequence[str], groups: Sequence[Hashable] | None) -> np.ndarray:
+def _group_codes(texts: int, groups: Sequence[Hashable] | None) -> np.ndarray:
     if groups is None:
-        if len(texts) < 2:
-            raise ValueError(
-                f"Self-BLEU needs at least two texts (each is scored against the others), got {len(texts)}"
-            )
-        return np.zeros(len(texts), dtype=np.int64)
-    if len(groups) != len(texts):
-        raise ValueError(f"{len(groups)} group labels given for {len(texts)} texts")
+        if texts < 2:
+            raise ValueError(f"Self-BLEU needs at least two texts (each is scored against the others), got {texts}")
+        return np.zeros(texts, dtype=np.int64)
+    if len(groups) != texts:
+        raise ValueError(f"{len(groups)} group labels given for {texts} texts")
     index: dict[Hashable, int] = {}
     codes = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=len(groups))
     sizes = np.bincount(codes)

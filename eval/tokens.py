@@ -41,6 +41,16 @@ class TokenIds:
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         return cls(ids, lengths, len(vocabulary))
 
+    def select(self, texts: np.ndarray) -> TokenIds:
+        """The token ids of the texts where the ``(N,)`` boolean mask ``texts`` is true, numbered as here.
+
+        Example:
+            >>> token_ids(["a b", "c", "b a"]).select(np.array([True, False, True])).ids.tolist()
+            [0, 1, 1, 0]
+
+        """
+        return TokenIds(self.ids[np.repeat(texts, self.lengths)], self.lengths[texts], self.vocabulary_size)
+
 
 def tokenize(texts: Sequence[str], name: str = DEFAULT_TOKENIZER) -> list[list[str]]:
     """Split each text into tokens exactly as sacrebleu's BLEU does before counting n-grams.
@@ -153,10 +163,25 @@ def token_ids(texts: Sequence[str], name: str = DEFAULT_TOKENIZER) -> TokenIds:
 def _piece_tokens(tokenizer: Callable[[str], str], pieces: list[str], together: bool) -> TokenIds:
     """The tokens of each distinct piece: from one tokenizer call over all of them (``together``), else one by one."""
     vocabulary: defaultdict[str, int] = defaultdict(count(1).__next__)
-    numbered = _numbered(pieces, lambda joined: tokenizer(joined).split(), vocabulary) if together else None
+    numbered = _numbered(pieces, lambda joined: _uncached(tokenizer, joined).split(), vocabulary) if together else None
     if numbered is None:
         return TokenIds.from_lists([tokenizer(piece).split() for piece in pieces])
     return TokenIds(numbered[0], numbered[1], len(vocabulary))
+
+
+def _uncached(tokenizer: Callable[[str], str], line: str) -> str:
+    """Tokenize a line and drop sacrebleu's cached lines, which would otherwise keep every joined batch.
+
+    sacrebleu's 13a tokenizer, and the regexp tokenizer it calls, each keep their last 2^16 lines and results in an
+    ``lru_cache``. A batch of pieces joined into one line is never tokenized twice, yet it would stay there: memory
+    would grow with the batches of a run (by megabytes each, for a wide vocabulary).
+    """
+    tokenized = tokenizer(line)
+    for part in (tokenizer, getattr(tokenizer, "_post_tokenizer", None)):
+        cache_clear = getattr(vars(type(part)).get("__call__"), "cache_clear", None)
+        if cache_clear is not None:
+            cache_clear()
+    return tokenized
 
 
 def _numbered(

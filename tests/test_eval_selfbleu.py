@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from sacrebleu.metrics.bleu import BLEU
+from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp
 
 import eval.tokens
 from eval.selfbleu import bleu_statistics, self_bleu, self_bleu_by_group, sentence_self_bleu
@@ -81,6 +83,13 @@ def test_token_ids_are_the_same_across_chunks(monkeypatch):
     texts = ["a b.", "b-\nc", "", "c d!", "a b.", "3.5 1,000", "x-\ny", "d"]
     monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 3)
     assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
+
+
+def test_token_ids_leave_no_joined_batch_in_sacrebleus_line_caches():
+    for batch in (["first batch"], ["second batch"], ["third", "batch"]):
+        token_ids(batch)
+    assert Tokenizer13a.__call__.cache_info().currsize == 0
+    assert TokenizerRegexp.__call__.cache_info().currsize == 0
 
 
 def test_token_ids_keep_a_word_that_is_a_later_chunks_marker(monkeypatch):

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from scipy.stats import binomtest, chi2
 
 from eval.accuracy import accuracy, mean_reward
-from eval.distinct import distinct_n
+from eval.distinct import distinct_counts, distinct_n, grouped_distinct_counts
 from eval.stats import mcnemar, mean_estimate, paired_bootstrap
+from eval.tokens import token_ids, tokenize
 
 
 @given(st.integers(0, 12), st.integers(0, 12))
@@ -106,3 +107,27 @@ def test_mean_reward_averages_prompt_means():
 )
 def test_distinct_n_is_distinct_over_all_ngrams(texts, n, expected):
     assert distinct_n(texts, n) == pytest.approx(expected)
+
+
+#: Words that 13a cuts apart, joins across a line break, or leaves whole; some repeat, some are shorter than n.
+TRICKY_WORDS = ["a", "b", "a", "b", "你好，世界！", "x-", "\ny", "1.5-2", "hello!!", "<skipped>", "é", ",", "."]
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.lists(st.sampled_from(TRICKY_WORDS), max_size=6)), max_size=12))
+def test_grouped_distinct_counts_are_the_distinct_counts_of_each_groups_token_lists(texts_by_group):
+    groups = np.array([group for group, _ in texts_by_group], dtype=np.int64)
+    texts = [" ".join(words) for _, words in texts_by_group]
+    counts = grouped_distinct_counts(token_ids(texts), groups, [1, 2, 3])
+    for n in (1, 2, 3):
+        expected = [
+            distinct_counts(tokenize([text for text, g in zip(texts, groups) if g == group]), n)
+            for group in range(len(counts[n][0]))
+        ]
+        assert list(zip(counts[n][0].tolist(), counts[n][1].tolist())) == expected
+
+
+def test_grouped_distinct_counts_keep_texts_and_groups_apart():
+    texts = ["b c", "b c", "b c", "c b"]  # joined, the texts would add the bigram "c b" to group 0
+    counts = grouped_distinct_counts(token_ids(texts), np.array([0, 0, 1, 1]), [2])
+    assert counts[2][0].tolist() == [1, 2]
+    assert counts[2][1].tolist() == [2, 2]

@@ -7,9 +7,12 @@ import tempfile
 import pytest
 from click.testing import CliRunner
 
-from eval.aggregate import spool_run, summarize_units
+from eval.aggregate import DISTINCT_ORDERS, read_run, spool_run, summarize_units
 from eval.cli import main
+from eval.distinct import distinct_counts
 from eval.progress import Progress
+from eval.selfbleu import sentence_self_bleu
+from eval.tokens import tokenize
 
 
 def invoke(*args):
@@ -195,3 +198,43 @@ def test_units_of_a_run_follow_the_file_order_per_row_or_per_prompt(tmp_path, mo
     assert (per_prompt.rows, per_prompt.prompts) == (6, 3)
     assert per_prompt.correct.tolist() == [0.5, 0.5, 1.0]
     assert per_prompt.reward.tolist() == [(0.1 + 0.2) / 2, (0.3 + 0.5) / 2, (0.4 + 0.6) / 2]
+
+
+#: Completions by prompt: empty ones, one sample, Chinese, punctuation, repeats, texts shorter than a bigram.
+PROMPT_TEXTS = {
+    "empty": ["", "a", ""],
+    "one sample": ["the cat sat . the cat sat ."],
+    "chinese": ["你好，世界！", "你好 世界", "Hello, world!!"],
+    "across texts": ["b c", "b c"],  # joined, they would add the bigram "c b"
+    "like another prompt": ["the cat", "sat"],
+    "punctuation": ["x - y", "1.5-2 , x", "a-\nb <skipped> c"],
+    "nothing": [""],
+}
+
+
+def sample_major_rows(texts_by_prompt):
+    rows = [
+        {"prompt_id": prompt, "sample": sample, "completion": text, "correct": True}
+        for prompt, texts in texts_by_prompt.items()
+        for sample, text in enumerate(texts)
+    ]
+    return sorted(rows, key=lambda row: row["sample"])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4, 8192])
+def test_each_prompts_distinct_n_is_that_of_its_samples_tokens_however_texts_are_batched(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr("eval.aggregate.SELF_BLEU_TEXTS", batch)
+    run = read_run(write_jsonl(tmp_path / "r.jsonl", sample_major_rows(PROMPT_TEXTS)), "r", texts=True)
+    assert run.ids == list(PROMPT_TEXTS)
+    for n in DISTINCT_ORDERS:
+        counts = [distinct_counts(tokenize(PROMPT_TEXTS[prompt]), n) for prompt in run.ids]
+        assert run.distinct[n].tolist() == [unique / total if total else 0.0 for unique, total in counts]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 8192])
+def test_each_prompts_self_bleu_is_the_mean_over_its_samples_however_texts_are_batched(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr("eval.aggregate.SELF_BLEU_TEXTS", batch)
+    texts_by_prompt = {prompt: texts for prompt, texts in PROMPT_TEXTS.items() if len(texts) >= 2}
+    run = read_run(write_jsonl(tmp_path / "r.jsonl", sample_major_rows(texts_by_prompt)), "r", texts=True)
+    expected = [sum(sentence_self_bleu(texts)) / len(texts) for texts in texts_by_prompt.values()]
+    assert run.self_bleu.tolist() == expected
