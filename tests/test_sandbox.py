@@ -399,33 +399,61 @@ def patient(monkeypatch):
     pool_module.shutdown()
 
 
-SLOW = "import time\ntime.sleep(0.5)\ndef f():\n    return 1"
+#: A correct program that waits for SIGUSR1 before it defines ``f``: it cannot finish before the watcher has seen it,
+#: however slow the machine (a program that only sleeps can, and then nothing is done to its sandbox).
+HELD = (
+    "import signal, time\n"
+    "released = []\n"
+    "signal.signal(signal.SIGUSR1, lambda *_: released.append(True))\n"
+    "while not released:\n"
+    "    time.sleep(0.01)\n"
+    "def f():\n"
+    "    return 1"
+)
+SIGUSR1_BIT = 1 << (signal.SIGUSR1 - 1)
 
 
-def fork_servers_running_a_program(reward) -> list[int]:
-    """Host pids of the fork servers (bwrap -> its init -> server) that have a program running under them."""
+def held_programs(reward) -> list[tuple[int, int]]:
+    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> init -> server -> program)."""
     procs = _processes()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
-    busy = []
+    held = []
     for root in get_pool(reward.workers, reward.isolation).host_pids():
         for init in children.get(root, []):
-            busy.extend(server for server in children.get(init, []) if children.get(server))
-    return busy
+            for server in children.get(init, []):
+                held.extend((server, program) for program in children.get(server, []) if _catches_sigusr1(program))
+    return held
+
+
+def _catches_sigusr1(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return bool(int(fields.get("SigCgt", "0"), 16) & SIGUSR1_BIT)
 
 
 @contextlib.contextmanager
 def while_programs_run(reward, action, times: int):
-    """Apply ``action`` (to a fork server's pid) to the first ``times`` sandboxes seen running a program."""
+    """Apply ``action`` (to a fork server's pid) under the first ``times`` programs seen; release the later ones."""
     done, stop = [], threading.Event()
 
     def watch() -> None:
-        while not stop.is_set() and len(done) < times:
-            for server in fork_servers_running_a_program(reward):
-                if server not in done and len(done) < times:
+        seen = set()
+        while not stop.is_set():
+            for server, program in held_programs(reward):
+                if program in seen:
+                    continue
+                seen.add(program)
+                if len(done) < times:
                     done.append(server)
                     action(server)
+                else:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(program, signal.SIGUSR1)
             time.sleep(0.005)
 
     thread = threading.Thread(target=watch, daemon=True)
@@ -465,7 +493,7 @@ def stall(pid: int) -> None:
 @pytest.mark.parametrize("action", [kill, stall], ids=["server-killed", "server-stalled"])
 def test_a_sandbox_failing_under_a_correct_program_is_retried_on_a_fresh_one(patient, action):
     with while_programs_run(patient, action, times=1) as hit:
-        score = run(patient, SLOW, ["assert f() == 1"])
+        score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 1
     assert score.value == 1.0
 
@@ -475,7 +503,7 @@ def test_a_sandbox_failing_under_a_correct_program_is_retried_on_a_fresh_one(pat
 )
 def test_a_sandbox_failing_twice_gives_none_with_the_reason(patient, action, reason):
     with while_programs_run(patient, action, times=2) as hit:
-        score = run(patient, SLOW, ["assert f() == 1"])
+        score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 2
     assert score.value is None
     assert "failed on our side, twice" in score.details["reason"]
@@ -506,7 +534,7 @@ def test_a_sandbox_that_fails_to_start_is_retried_once(patient, monkeypatch, fai
 
 def test_a_pool_shut_down_while_a_program_runs_is_retried_on_a_new_pool(patient):
     with while_programs_run(patient, lambda _: pool_module.shutdown(), times=1) as hit:
-        score = run(patient, SLOW, ["assert f() == 1"])
+        score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 1
     assert score.value == 1.0
 
