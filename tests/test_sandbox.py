@@ -402,6 +402,7 @@ def test_daemons_are_killed(sandboxed):
 def patient(monkeypatch):
     """A one-sandbox ``code`` reward whose host gives up on a silent sandbox as soon as its runs' time is over."""
     require_bwrap()
+    assert Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(), "needs Linux's CONFIG_PROC_CHILDREN"
     monkeypatch.setattr(code_module, "HOST_SLACK", 0.0)
     pool_module.shutdown()
     reward = rewardlab.get("code", timeout=2, memory_mb=256, workers=1, isolation="bwrap")
@@ -425,17 +426,24 @@ SIGUSR1_BIT = 1 << (signal.SIGUSR1 - 1)
 
 
 def held_programs(reward) -> list[tuple[int, int]]:
-    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> init -> server -> program)."""
-    procs = _processes()
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in procs.items():
-        children.setdefault(ppid, []).append(pid)
+    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> init -> server -> program).
+
+    Follows the kernel's lists of children down from the sandboxes: a few reads, where a scan of all of /proc costs
+    a starved watcher the time the program has.
+    """
     held = []
     for root in get_pool(reward.workers, reward.isolation).host_pids():
-        for init in children.get(root, []):
-            for server in children.get(init, []):
-                held.extend((server, program) for program in children.get(server, []) if _catches_sigusr1(program))
+        for init in _children(root):
+            for server in _children(init):
+                held.extend((server, program) for program in _children(server) if _catches_sigusr1(program))
     return held
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:  # the process has gone
+        return []
 
 
 def _catches_sigusr1(pid: int) -> bool:
