@@ -545,7 +545,7 @@ def test_a_sandbox_that_fails_to_start_is_retried_once(patient, monkeypatch, fai
     (sandbox,) = get_pool(1, "bwrap").host_pids()
     killed_and_gone(sandbox)
     monkeypatch.setattr(bwrap_module, "find_bwrap", bwrap_missing_for(failed_starts))
-    score = run(patient, "def f():\n    return 1", ["assert f() == 1"])
+    score = run(roomy(patient), "def f():\n    return 1", ["assert f() == 1"])
     assert score.value == expected
     if expected is None:
         assert "bubblewrap (bwrap) is not installed" in score.details["reason"]
