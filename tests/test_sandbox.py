@@ -25,7 +25,7 @@ from click.testing import CliRunner
 import rewardlab
 from rewardlab import code as code_module
 from rewardlab.cli import main as cli_main
-from rewardlab.sandbox import IsolationWarning, SandboxError, SandboxStartError, get_pool
+from rewardlab.sandbox import IsolationWarning, SandboxError, SandboxStartError, get_pool, protocol
 from rewardlab.sandbox import bwrap as bwrap_module
 from rewardlab.sandbox import pool as pool_module
 from rewardlab.sandbox import worker as worker_module
@@ -556,6 +556,21 @@ def test_a_pool_shut_down_while_a_program_runs_is_retried_on_a_new_pool(patient)
         score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 1
     assert score.value == 1.0
+
+
+def test_a_sandbox_killed_from_another_thread_mid_request_is_a_sandbox_error(monkeypatch):
+    # The pool's close() kills its sandboxes from the caller's thread, while the pool's threads are inside requests.
+    worker = worker_module.Worker("process")
+    worker.start()
+    write_frame = protocol.write_frame
+
+    def written_then_killed(fd, message):
+        write_frame(fd, message)
+        worker.kill()
+
+    monkeypatch.setattr(protocol, "write_frame", written_then_killed)
+    with pytest.raises(SandboxError, match="the sandbox died"):
+        worker.request({"runs": [], "limits": {}}, 5)
 
 
 def test_requests_queued_on_a_closed_pool_fail_instead_of_waiting():

@@ -48,7 +48,8 @@ class Worker:
     @property
     def alive(self) -> bool:
         """Whether the server process is running."""
-        return self.proc is not None and self.proc.poll() is None
+        proc = self.proc
+        return proc is not None and proc.poll() is None
 
     def start(self) -> None:
         """Start the server and wait for it to report ready.
@@ -121,9 +122,12 @@ class Worker:
         """
         if not self.alive:
             self.start()
+        proc = self.proc  # the pool's close() may kill this sandbox, and clear ``self.proc``, from another thread
         try:
-            protocol.write_frame(self.proc.stdin.fileno(), message)
-            return protocol.read_frame(self.proc.stdout.fileno(), time.monotonic() + timeout)
+            if proc is None:
+                raise protocol.ChannelClosed
+            protocol.write_frame(proc.stdin.fileno(), message)
+            return protocol.read_frame(proc.stdout.fileno(), time.monotonic() + timeout)
         except (OSError, protocol.ChannelClosed, protocol.ChannelTimeout, ValueError) as error:
             died = not isinstance(error, protocol.ChannelTimeout)
             detail = self._stderr_text() if died else ""
