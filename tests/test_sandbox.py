@@ -573,6 +573,19 @@ def test_a_sandbox_killed_from_another_thread_mid_request_is_a_sandbox_error(mon
         worker.request({"runs": [], "limits": {}}, 5)
 
 
+def test_a_sandbox_killed_from_another_thread_while_it_starts_is_a_start_error(monkeypatch):
+    worker = worker_module.Worker("process")
+    read_frame = protocol.read_frame
+
+    def killed_first(fd, deadline=None):
+        worker.kill()
+        return read_frame(fd, deadline)
+
+    monkeypatch.setattr(protocol, "read_frame", killed_first)
+    with pytest.raises(SandboxStartError, match="did not start"):
+        worker.start()
+
+
 def test_requests_queued_on_a_closed_pool_fail_instead_of_waiting():
     pool = pool_module.SandboxPool(1, "process")
     pool.close()

@@ -83,7 +83,7 @@ class Worker:
             cwd = work_root
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(
+            self.proc = proc = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -97,9 +97,9 @@ class Worker:
         finally:
             if pass_fds:
                 seccomp.close()
-        try:
-            ready = protocol.read_frame(self.proc.stdout.fileno(), time.monotonic() + START_TIMEOUT)
-        except (protocol.ChannelClosed, protocol.ChannelTimeout, ValueError):
+        try:  # ``proc``, not ``self.proc``: the pool's close() may kill this sandbox from another thread meanwhile
+            ready = protocol.read_frame(proc.stdout.fileno(), time.monotonic() + START_TIMEOUT)
+        except (OSError, protocol.ChannelClosed, protocol.ChannelTimeout, ValueError):
             message = self._stderr_text()
             self.kill()
             raise SandboxStartError(f"the {self.mode} sandbox did not start: {message or 'no message'}") from None
