@@ -19,7 +19,6 @@ import os
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -83,11 +82,6 @@ class Run:
     distinct: dict[int, np.ndarray]
     digests: np.ndarray
     provenance: Provenance = field(default_factory=Provenance)
-
-    @cached_property
-    def index(self) -> dict[str, int]:
-        """Position of each ``prompt_id`` in the arrays."""
-        return {prompt: i for i, prompt in enumerate(self.ids)}
 
 
 @dataclass
@@ -294,7 +288,10 @@ class _Collected:
     def __init__(self, texts: bool, checked: bool) -> None:
         self.texts = texts
         self.checked = checked
-        self.ids: list[str] = []
+        # The ids are packed (UTF-8 end to end) until the run is built: kept as strings, 250k small objects made
+        # among each bucket's transient rows pinned ~30 MiB of freed heap at 1M rows per run.
+        self._id_bytes = bytearray()
+        self._id_ends = array("q")
         self.first_lines = array("q")
         self.samples = array("q")
         self.correct = array("q")
@@ -320,7 +317,8 @@ class _Collected:
                 self.rewards_complete = False
             self.reward_mean.append(math.fsum(rewards) / len(members) if self.rewards_complete else math.nan)
             members.sort(key=_sample_key)
-            self.ids.append(prompt)
+            self._id_bytes += prompt.encode("utf-8", "surrogatepass")
+            self._id_ends.append(len(self._id_bytes))
             self.first_lines.append(min(r[_LINE] for r in members))
             self.samples.append(len(members))
             self.correct.append(sum(bool(r[_CORRECT]) for r in members))
@@ -357,6 +355,13 @@ class _Collected:
         self.self_bleu.extend(bleu.tolist())
         self._texts, self._sizes = [], []
 
+    def _ids(self, order: np.ndarray) -> list[str]:
+        """The prompt ids in ``order``, unpacked."""
+        ends = self._id_ends
+        starts = [0, *ends[:-1]]
+        packed = bytes(self._id_bytes)
+        return [packed[starts[i] : ends[i]].decode("utf-8", "surrogatepass") for i in order.tolist()]
+
     def run(self, spool: Spool) -> Run:
         """The statistics as numpy arrays in order of each prompt's first line."""
         order = np.argsort(np.frombuffer(self.first_lines, dtype=np.int64), kind="stable")
@@ -369,7 +374,7 @@ class _Collected:
             name=spool.name,
             source=spool.source,
             rows=spool.rows,
-            ids=[self.ids[i] for i in order.tolist()],
+            ids=self._ids(order),
             first_lines=arranged(self.first_lines),
             samples=arranged(self.samples),
             correct=arranged(self.correct),

@@ -372,13 +372,14 @@ def compare(
             for label, path in locate_runs(names, runs_dir):
                 spools.append(spool_run(path, label, scorer=scorer, texts=True))
             mixed = _check_mixed([(s.name, s.provenance) for s in spools], allow_mixed)
-            runs = [summarize(s) for s in spools]
+            # No name keeps the per-prompt runs: they are freed before the report and plots are made.
+            comparison = compare_runs([summarize(s) for s in spools], ks=k_values, n_boot=n_boot, seed=seed)
         finally:
             for s in spools:
                 s.buckets.close()
-        comparison = compare_runs(runs, ks=k_values, n_boot=n_boot, seed=seed)
     comparison.settings["reward"] = None if scorer is None else scorer.settings()
     comparison.notes += mixed
+    runs = comparison.runs
     out = Path(out_dir) if out_dir else Path("out") / "-vs-".join(run.name for run in runs)
     for line in _scoring_lines(scorer, [(run.name, run.provenance) for run in runs]):
         click.echo(line)

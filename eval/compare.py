@@ -15,7 +15,8 @@ all of them would make every metric added to the report weaken every other one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from eval.aggregate import DISTINCT_ORDERS, NO_PROMPT, Run
 from eval.passk import PassAtK, mean_pass_at_k, pass_at_k
-from eval.runs import RunError, listing
+from eval.runs import Provenance, RunError, listing
 from eval.selfbleu import signature as self_bleu_signature
 from eval.stats import Estimate, PairedTest, holm, mcnemar, mean_estimate, paired_bootstrap
 from eval.tokens import DEFAULT_TOKENIZER
@@ -75,10 +76,20 @@ class MetricResult:
 
 
 @dataclass
+class RunInfo:
+    """What a report says of a run once its per-prompt values are reduced (they are not kept, to spare memory)."""
+
+    name: str
+    source: str
+    rows: int
+    provenance: Provenance
+
+
+@dataclass
 class Comparison:
     """Everything a report shows: the runs, the metrics, pass@k against k, the settings, and notes."""
 
-    runs: list[Run]
+    runs: list[RunInfo]
     prompts: int
     samples: int
     metrics: list[MetricResult]
@@ -156,10 +167,18 @@ def check_paired(runs: Sequence[Run]) -> list[np.ndarray]:
 
     """
     first = runs[0]
+    position = {prompt: i for i, prompt in enumerate(first.ids)}
     orders = [np.arange(len(first.ids))]
     for other in runs[1:]:
-        missing = [p for p in first.ids if p not in other.index]
-        extra = [p for p in other.ids if p not in first.index]
+        order = np.full(len(first.ids), -1, dtype=np.int64)
+        extra = []
+        for j, prompt in enumerate(other.ids):
+            i = position.get(prompt)
+            if i is None:
+                extra.append(prompt)
+            else:
+                order[i] = j
+        missing = [first.ids[i] for i in np.flatnonzero(order < 0).tolist()]
         problems = []
         if missing:
             problems.append(f"{other.name} lacks {listing(missing)} of {first.name}")
@@ -167,7 +186,6 @@ def check_paired(runs: Sequence[Run]) -> list[np.ndarray]:
             problems.append(f"{other.name} has {listing(extra)} that {first.name} lacks")
         if problems:
             raise RunError(f"runs do not share prompts: {'; '.join(problems)}")
-        order = np.fromiter((other.index[p] for p in first.ids), dtype=np.int64, count=len(first.ids))
         differ = np.flatnonzero(other.samples[order] != first.samples)
         if differ.size:
             i = differ[0]
@@ -223,30 +241,24 @@ def compare_runs(
 
     per_prompt: list[_PerPrompt] = []
     for k in ks:
-        values = {name: a.pass_values(k) for name, a in aligned.items()}
-        per_prompt.append(_PerPrompt(f"pass@{k}", "higher", _n_note(sample_counts), values))
-    first = {name: a.take(a.run.first_correct).astype(float) for name, a in aligned.items()}
+        per_prompt.append(_PerPrompt(f"pass@{k}", "higher", _n_note(sample_counts), functools.partial(_pass_of, k=k)))
     note = "sample with the lowest index of each prompt"
-    per_prompt.append(_PerPrompt("accuracy, first sample", "higher", note, first, binary=True))
+    per_prompt.append(_PerPrompt("accuracy, first sample", "higher", note, _first_correct, binary=True))
     if all(run.reward_mean is not None for run in runs):
-        rewards = {name: a.take(a.run.reward_mean) for name, a in aligned.items()}
-        per_prompt.append(_PerPrompt("mean reward", "higher", "mean over a prompt's samples", rewards))
+        per_prompt.append(_PerPrompt("mean reward", "higher", "mean over a prompt's samples", _reward_mean))
     else:
         notes.append("mean reward not reported: some rows have no reward (add a reward column or give --reward)")
     if min(sample_counts) >= 2:
-        values = {name: a.take(a.run.self_bleu) for name, a in aligned.items()}
-        per_prompt.append(_PerPrompt("Self-BLEU", "lower", "among a prompt's samples", values))
+        per_prompt.append(_PerPrompt("Self-BLEU", "lower", "among a prompt's samples", _self_bleu))
         if len(set(sample_counts)) > 1:
             notes.append("prompts have different sample counts; Self-BLEU rises with the count")
     else:
         notes.append("Self-BLEU not reported: it needs at least two samples per prompt")
     for n in DISTINCT_ORDERS:
-        values = {name: a.take(a.run.distinct[n]) for name, a in aligned.items()}
-        per_prompt.append(
-            _PerPrompt(f"distinct-{n}", "higher", "distinct/all n-grams among a prompt's samples", values)
-        )
+        note = "distinct/all n-grams among a prompt's samples"
+        per_prompt.append(_PerPrompt(f"distinct-{n}", "higher", note, functools.partial(_distinct, n=n)))
 
-    metrics = [_metric(metric, runs, n_boot, seed) for metric in per_prompt]
+    metrics = [_metric(metric, aligned, n_boot, seed) for metric in per_prompt]
     # The first len(ks) metrics are pass@k: the curve reuses their estimates rather than bootstrapping them again.
     curves = {
         run.name: _pass_curve(
@@ -267,7 +279,8 @@ def compare_runs(
     }
     if len(runs) > 2:
         settings["multiple_comparisons"] = MULTIPLE_COMPARISONS
-    return Comparison(list(runs), len(runs[0].ids), max(sample_counts), metrics, curves, settings, notes)
+    infos = [RunInfo(run.name, run.source, run.rows, run.provenance) for run in runs]
+    return Comparison(infos, len(runs[0].ids), max(sample_counts), metrics, curves, settings, notes)
 
 
 class _Aligned:
@@ -294,30 +307,54 @@ def _n_note(sample_counts: Sequence[int]) -> str:
 
 
 class _PerPrompt(NamedTuple):
-    """A metric's value per prompt for every run; binary values (0/1) are tested with McNemar's test.
+    """A metric, and how to take its value per prompt from a run; binary values (0/1) get McNemar's test.
 
-    Values are numpy arrays: a Python float per prompt would take four times the memory at a million prompts.
+    Values are numpy arrays, taken for one metric at a time: at a million prompts a metric's arrays are megabytes.
     """
 
     name: str
     better: str
     note: str
-    values: dict[str, np.ndarray]
+    values_of: Callable[[_Aligned], np.ndarray]
     binary: bool = False
 
 
-def _metric(metric: _PerPrompt, runs: Sequence[Run], n_boot: int, seed: int) -> MetricResult:
+def _pass_of(aligned: _Aligned, k: int) -> np.ndarray:
+    return aligned.pass_values(k)
+
+
+def _first_correct(aligned: _Aligned) -> np.ndarray:
+    return aligned.take(aligned.run.first_correct).astype(float)
+
+
+def _reward_mean(aligned: _Aligned) -> np.ndarray:
+    assert aligned.run.reward_mean is not None
+    return aligned.take(aligned.run.reward_mean)
+
+
+def _self_bleu(aligned: _Aligned) -> np.ndarray:
+    assert aligned.run.self_bleu is not None
+    return aligned.take(aligned.run.self_bleu)
+
+
+def _distinct(aligned: _Aligned, n: int) -> np.ndarray:
+    return aligned.take(aligned.run.distinct[n])
+
+
+def _metric(metric: _PerPrompt, aligned: dict[str, _Aligned], n_boot: int, seed: int) -> MetricResult:
     options = {"n_boot": n_boot, "seed": seed, "confidence": CONFIDENCE}
-    estimates = {run.name: mean_estimate(metric.values[run.name], **options) for run in runs}
-    base = metric.values[runs[0].name]
+    values = {name: metric.values_of(a) for name, a in aligned.items()}
+    baseline, *others = values
+    estimates = {name: mean_estimate(v, **options) for name, v in values.items()}
+    base = values[baseline]
     tests = {}
-    for run in runs[1:]:
-        test = paired_bootstrap(base, metric.values[run.name], **options)
+    for name in others:
+        test = paired_bootstrap(base, values[name], **options)
         if metric.binary:
-            exact = mcnemar(base == 1.0, metric.values[run.name] == 1.0)
+            exact = mcnemar(base == 1.0, values[name] == 1.0)
             interval = {"ci_low": test.ci_low, "ci_high": test.ci_high}
             test = dataclasses.replace(exact, **interval, details={**exact.details, "ci": test.details})
-        tests[run.name] = test
+        tests[name] = test
     adjusted = dict(zip(tests, holm([test.p_value for test in tests.values()])))
     return MetricResult(metric.name, metric.better, metric.note, estimates, tests, adjusted)
 

@@ -238,3 +238,11 @@ def test_each_prompts_self_bleu_is_the_mean_over_its_samples_however_texts_are_b
     run = read_run(write_jsonl(tmp_path / "r.jsonl", sample_major_rows(texts_by_prompt)), "r", texts=True)
     expected = [sum(sentence_self_bleu(texts)) / len(texts) for texts in texts_by_prompt.values()]
     assert run.self_bleu.tolist() == expected
+
+
+def test_prompt_ids_come_back_whole_and_in_order_of_first_line_from_many_buckets(tmp_path, monkeypatch):
+    monkeypatch.setattr("eval.aggregate.bucket_count", lambda path: 7)
+    ids = ["题 1", "q 2", "😀", "7", "", "a\u0000b", "é" * 300, *(f"p{i}" for i in range(40))]
+    rows = [{"prompt_id": prompt, "sample": s, "completion": "x", "correct": True} for s in (1, 0) for prompt in ids]
+    run = read_run(write_jsonl(tmp_path / "r.jsonl", rows), "r")
+    assert run.ids == ids
