@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
+import evaluate
 import pytest
 
 import eval as evalkit
 from eval.passk import pass_at_k
 from eval.selfbleu import self_bleu
-
-evaluate = pytest.importorskip("evaluate")
 
 METRICS = Path(evalkit.__file__).parent / "metrics"
 

@@ -42,7 +42,6 @@ def test_zero3_builds_sharded_and_saves_a_whole_model() -> None:
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_accelerate_loads_config_and_knows_every_key(name: str) -> None:
-    pytest.importorskip("accelerate")
     from accelerate.commands.config.config_args import load_config_from_file
     from accelerate.commands.launch import launch_command_parser
 

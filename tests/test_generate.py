@@ -8,10 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from eval.generate import SamplingSettings, generate, generate_rows, load_prompts  # noqa: E402
+from eval.generate import SamplingSettings, generate, generate_rows, load_prompts
 
 PROMPTS = [
     {"prompt": "Say something kind about the garden.", "solution": "42", "difficulty": 1},

@@ -186,8 +186,7 @@ def test_fork_bomb_is_capped_and_every_process_killed(sandboxed):
 def test_a_program_after_a_fork_bomb_can_still_fork():
     # Killed processes count towards the uid's process limit until reaped, and the next run on the same sandbox
     # has the same uid: one worker, so every run here lands on the sandbox the bomb ran in.
-    if bwrap_module.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    require_bwrap()
     reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=1, isolation="bwrap")
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
     alone = "import os\nothers = {int(p) for p in os.listdir('/proc') if p.isdigit()} - {1, os.getpid(), os.getppid()}"
@@ -333,8 +332,7 @@ def test_files_written_by_one_program_are_gone_for_the_next(sandboxed):
 
 
 def test_host_environment_is_not_visible(monkeypatch):
-    if bwrap_module.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    require_bwrap()
     secret = secrets.token_hex(8)
     monkeypatch.setenv("REWARDLAB_TEST_SECRET", secret)
     pool_module.shutdown()
