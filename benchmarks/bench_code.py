@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import rewardlab  # noqa: E402
-from rewardlab.code import output_matches, parse_tests  # noqa: E402
+from rewardlab.rewards.code.cases import parse_tests  # noqa: E402
+from rewardlab.rewards.code.compare import output_matches  # noqa: E402
 from rewardlab.sandbox import get_pool  # noqa: E402
 
 COLUMNS = ("tests", "test_cases", "verification_info", "setup")

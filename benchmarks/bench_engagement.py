@@ -75,7 +75,7 @@ def child(mode: str, loop_rows: int) -> None:
     start = time.perf_counter()
     rewardlab.get("engagement")(prompts, completions)
     batched = time.perf_counter() - start
-    from rewardlab.engagement import DEFAULT_MODEL, load_model
+    from rewardlab.rewards.engagement import DEFAULT_MODEL, load_model
 
     start = time.perf_counter()
     load_model(DEFAULT_MODEL).encode(list(dict.fromkeys(prompts + completions)), batch_size=64)

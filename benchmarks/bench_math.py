@@ -1,10 +1,10 @@
 """math-accuracy against math-verify called in a plain loop (parse gold, parse answer, verify) on fixtures/math.jsonl.
 
-Both sides read the same answer text (rewardlab.math.answer_region) with the same reading rules (the parse of
-rewardlab._verify_worker, called directly in this process), and both are warmed up by one untimed pass (imports done,
-worker pool started, sympy's caches filled). In each timed run the golds are new to our gold caches (a run's golds
-carry its own number of trailing spaces), as in the first epoch of training; a last run shows golds already cached
-(later epochs). Rows are scored in GRPO-sized batches of 8 prompts × their completions.
+Both sides read the same answer text (rewardlab.rewards.math.answers.answer_region) with the same reading rules (the
+parse of rewardlab.rewards.math._verify_worker, called directly in this process), and both are warmed up by one untimed
+pass (imports done, worker pool started, sympy's caches filled). In each timed run the golds are new to our gold caches
+(a run's golds carry its own number of trailing spaces), as in the first epoch of training; a last run shows golds
+already cached (later epochs). Rows are scored in GRPO-sized batches of 8 prompts × their completions.
 Target: ratio (plain loop time / ours) ≥ 1.
 
     python benchmarks/bench_math.py [--repeat 3] [--batch-prompts 8]
@@ -34,7 +34,7 @@ def batches(rows: list[dict], prompts_per_batch: int) -> list[list[dict]]:
 
 def plain_loop(reader, rows: list[dict]) -> list[float]:
     """Parse each gold and answer with math-verify under ``reader``'s rules (no pool, timer or gold cache), verify."""
-    from rewardlab.math import answer_region
+    from rewardlab.rewards.math.answers import answer_region
 
     values = []
     for row in rows:
@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import rewardlab
-    from rewardlab._verify_worker import Worker
+    from rewardlab.rewards.math._verify_worker import Worker
 
     rows = load_rows()
     reward = rewardlab.get("math-accuracy")
@@ -93,7 +93,7 @@ def main() -> None:
     warm_golds = time.perf_counter() - start
 
     loop, mine = statistics.median(loop_times), statistics.median(our_times)
-    from rewardlab.math import answer_region
+    from rewardlab.rewards.math.answers import answer_region
 
     distinct = len({(r["solution"], answer_region(r["completion"])) for r in rows})
     print(f"rows: {len(rows)} ({len(batch_list)} batches of {args.batch_prompts} prompts), medians of {args.repeat}")

@@ -135,7 +135,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from eval.selfbleu import self_bleu, sentence_self_bleu
+    from rewardlab.metrics.selfbleu import self_bleu, sentence_self_bleu
 
     sentence_self_bleu(corpus(20, args.seed + 1))  # imports and first-call set-up, untimed
     texts = corpus(args.n, args.seed)

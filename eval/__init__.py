@@ -19,8 +19,8 @@ from eval.compare import Comparison, compare_runs, run_pass_at_k
 from eval.distinct import distinct_counts, distinct_n
 from eval.passk import PassAtK, mean_pass_at_k, pass_at_k
 from eval.runs import Generation, RunError, Scorer, make_scorer, read_generations, score_generations
-from eval.selfbleu import self_bleu, self_bleu_by_group, sentence_self_bleu
 from eval.stats import Estimate, PairedTest, holm, mcnemar, mean_estimate, paired_bootstrap
+from rewardlab.metrics.selfbleu import self_bleu, self_bleu_by_group, sentence_self_bleu
 
 __all__ = [
     "Comparison",

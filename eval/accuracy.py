@@ -10,7 +10,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from eval.stats import Estimate, group_means, mean_estimate
+from eval.stats import Estimate, mean_estimate
+from rewardlab.metrics.grouping import group_means
 
 
 def accuracy(

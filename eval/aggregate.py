@@ -27,11 +27,11 @@ from eval.buckets import PromptBuckets, bucket_count
 from eval.distinct import grouped_distinct_counts
 from eval.progress import Progress
 from eval.runs import Generation, Provenance, Scorer, fill_scores, to_generation
-from eval.selfbleu import sentence_self_bleu
-from eval.stats import group_means
-from eval.tokens import token_ids
-from rewardlab.io import InputError, Row, iter_jsonl, source_name
-from rewardlab.scoring import validate_rows
+from rewardlab.engine.read import InputError, Row, iter_jsonl, source_name
+from rewardlab.engine.validate import validate_rows
+from rewardlab.metrics.grouping import group_means
+from rewardlab.metrics.selfbleu import sentence_self_bleu
+from rewardlab.metrics.tokens import token_ids
 
 #: Orders of distinct-n computed per prompt.
 DISTINCT_ORDERS = (1, 2)
@@ -260,7 +260,7 @@ def _bucket_key(g: Generation, digest: int) -> str:
     """A row's bucket: its ``prompt_id``; without one, its prompt's text digest, else its line.
 
     Rows of one prompt text share a bucket, so a group-level reward scoring the bucket sees all of them, as
-    :func:`rewardlab.core.group_keys` groups rows without ``prompt_id``.
+    :func:`rewardlab.reward.group_keys` groups rows without ``prompt_id``.
     """
     if g.prompt_id is not None:
         return g.prompt_id

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,13 +25,14 @@ from eval.runs import (
     read_generations,
     run_name,
 )
-from eval.selfbleu import MODES, self_bleu
-from eval.selfbleu import signature as self_bleu_signature
 from eval.stats import mean_estimate
-from eval.tokens import DEFAULT_TOKENIZER
 from rewardlab import __version__
-from rewardlab.cli import UserError, build_reward, param_option, user_errors, weights_option
-from rewardlab.io import source_name
+from rewardlab.cli.framework import Group, UserError, user_errors
+from rewardlab.cli.options import build_reward, finite_number, param_option, weights_option
+from rewardlab.engine.read import source_name
+from rewardlab.metrics.selfbleu import MODES, self_bleu
+from rewardlab.metrics.selfbleu import signature as self_bleu_signature
+from rewardlab.metrics.tokens import DEFAULT_TOKENIZER
 
 
 def parse_ks(text: str | None) -> list[int] | None:
@@ -54,12 +54,6 @@ def parse_ks(text: str | None) -> list[int] | None:
     return ks
 
 
-def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter(f"must be a finite number, got {value}")
-    return value
-
-
 def scoring_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--reward, --weights, -p, --threshold and --allow-mixed: how rows without ``correct`` or ``reward`` get them."""
     command = click.option(
@@ -71,7 +65,7 @@ def scoring_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--threshold",
         type=float,
         default=None,
-        callback=_finite,
+        callback=finite_number,
         help="A row scored by --reward is correct when its value is at least this. Needed for rewards without a "
         "rule of their own (engagement, your function); replaces the rule of the others (math: math-accuracy = 1; "
         "code: every test passes).",
@@ -154,7 +148,7 @@ def _scoring_json(scorer: Scorer | None, provenance: Provenance) -> dict[str, An
     return {"scoring": {**scorer.settings(), "provenance": dataclasses.asdict(provenance)}}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group)
 @click.version_option(__version__, prog_name="evalkit")
 def main() -> None:
     """Evaluate generations: pass@k, Self-BLEU, distinct-n, accuracy, mean reward; compare runs with paired tests."""

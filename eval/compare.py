@@ -25,10 +25,10 @@ import numpy as np
 from eval.aggregate import DISTINCT_ORDERS, NO_PROMPT, Run
 from eval.passk import PassAtK, mean_pass_at_k, pass_at_k
 from eval.runs import Provenance, RunError, listing
-from eval.selfbleu import signature as self_bleu_signature
 from eval.stats import Estimate, PairedTest, holm, mcnemar, mean_estimate, paired_bootstrap
-from eval.tokens import DEFAULT_TOKENIZER
 from rewardlab import __version__
+from rewardlab.metrics.selfbleu import signature as self_bleu_signature
+from rewardlab.metrics.tokens import DEFAULT_TOKENIZER
 
 #: pass@k reported when no k is asked for; those above the samples per prompt are left out, with a note.
 DEFAULT_KS = (1, 5, 10)

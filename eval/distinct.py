@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from eval.tokens import DEFAULT_TOKENIZER, TokenIds, token_ids
+from rewardlab.metrics.tokens import DEFAULT_TOKENIZER, TokenIds, token_ids
 
 
 def distinct_counts(tokens: Sequence[Sequence[str]], n: int) -> tuple[int, int]:
@@ -45,7 +45,7 @@ def grouped_distinct_counts(
     token's id: below 2^63 while there are fewer than 2^32 tokens (ids are 31-bit).
 
     Args:
-        tokens: The texts' token ids (:func:`eval.tokens.token_ids`).
+        tokens: The texts' token ids (:func:`rewardlab.metrics.tokens.token_ids`).
         groups: ``(N,)`` non-negative integer group code of each text; groups are numbered 0 to ``groups.max()``.
         orders: The orders n (each at least 1).
 

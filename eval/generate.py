@@ -21,9 +21,11 @@ from typing import Any
 import click
 
 from eval.progress import Progress
-from rewardlab.cli import user_errors
-from rewardlab.core import RewardlabError, first_line
-from rewardlab.io import InputError, read_jsonl, require_text, source_name, write_jsonl
+from rewardlab.cli.framework import user_errors
+from rewardlab.engine.read import InputError, read_jsonl, source_name
+from rewardlab.engine.validate import require_text
+from rewardlab.engine.write import write_jsonl
+from rewardlab.errors import RewardlabError, first_line
 from rewardlab.quiet import quiet_loading
 
 #: Columns every generation row has; an input column of the same name is replaced.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.compare import Comparison, MetricResult
-from rewardlab.io import atomic_writer
+from rewardlab.engine.write import atomic_writer
 
 #: Printed in the winner column when the difference is not significant.
 NO_WINNER = "-"

@@ -4,7 +4,7 @@ A run is a directory holding ``generations.jsonl`` (``runs/baseline/generations.
 row has ``completion`` (a string or chat messages) and usually ``prompt_id``, ``sample``, ``prompt``, ``correct``
 (true/false) and ``reward`` (a number); rows without ``correct`` or ``reward`` can be scored with a rewardlab reward.
 
-What *correct* means is the reward's own rule (:meth:`rewardlab.core.Reward.correct`: ``math`` counts a row correct
+What *correct* means is the reward's own rule (:meth:`rewardlab.reward.Reward.correct`: ``math`` counts a row correct
 when its ``math-accuracy`` part is 1, never because format points pushed the sum up; ``code`` when every test
 passes). A reward without a rule (``engagement``, a user function) needs an explicit threshold on its value.
 """
@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rewardlab.core import Reward, RewardlabError, Score
-from rewardlab.io import InputError, Row, read_jsonl, require_text, source_name
-from rewardlab.scoring import score_rows, validate_rows
-from rewardlab.scoring import signature as reward_signature
+from rewardlab.describe import signature as reward_signature
+from rewardlab.engine.read import InputError, Row, read_jsonl, source_name
+from rewardlab.engine.score import score_rows
+from rewardlab.engine.validate import require_text, validate_rows
+from rewardlab.errors import RewardlabError
+from rewardlab.reward import Reward, Score
 from rewardlab.text import to_text
 
 #: The file a run directory holds.

@@ -8,23 +8,21 @@ shares (model, data, LoRA, optimizer, output directory, resume) and how a comman
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
 from grpo_plugin.config import CURRICULA, OBJECTIVES, RunConfig, TrainConfig, load_yaml, resolve
-from grpo_plugin.runs import Interrupted
-from rewardlab.cli import param_option, parse_param_options, parse_weights, user_errors, weights_option
-from rewardlab.polychromic import DIVERSITIES
+from rewardlab.cli.framework import Command, user_errors
+from rewardlab.cli.options import param_option, parse_param_options, weights_option
+from rewardlab.params import parse_weights
+from rewardlab.rewards.polychromic import DIVERSITIES
 
 DEFAULTS = TrainConfig()
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -140,22 +138,6 @@ def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., 
     return decorate
 
 
-@contextlib.contextmanager
-def interrupts() -> Iterator[None]:
-    """Turn a run stopped by a signal into its one-line message and exit status 128 + the signal (130, 143).
-
-    A second Ctrl-C (or one before training starts) aborts without saving: one line too, exit status 130.
-    """
-    try:
-        yield
-    except Interrupted as stop:
-        click.echo(stop.message, err=True)
-        sys.exit(stop.exit_status)
-    except KeyboardInterrupt:
-        click.echo("interrupted: stopped without saving", err=True)
-        sys.exit(130)
-
-
 def run_command(
     ctx: click.Context,
     cls: type[RunConfig],
@@ -166,7 +148,7 @@ def run_command(
     """Resolve a training command's settings (command line over ``--config`` over defaults) and run ``action``.
 
     Only options the user typed count as typed, so a ``--config`` value is not replaced by a default. User
-    mistakes end in one line with exit status 2, a signal as :func:`interrupts` says.
+    mistakes end in one line with exit status 2, a signal as :mod:`rewardlab.cli.framework` says.
     """
     # transformers 5 renamed gradient checkpointing, which TRL still sets; the notice says nothing to a user.
     warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
@@ -179,7 +161,7 @@ def run_command(
         typed["params"] = parse_param_options(typed["params"])
     if "weights" in typed:
         typed["weights"] = parse_weights(typed["weights"])
-    with interrupts(), user_errors():
+    with user_errors():
         config = resolve(typed, load_yaml(config_file, cls) if config_file else {}, cls)
         config.require_inputs()
         return action(config)
@@ -210,7 +192,7 @@ Examples:
 """
 
 
-@click.command(epilog=EPILOG, context_settings=CONTEXT)
+@click.command(cls=Command, epilog=EPILOG)
 @run_options(
     DEFAULTS,
     data_help="Prompts: JSONL or a saved Hugging Face dataset directory; `prompt` is a string or chat messages, "

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
 
-from rewardlab.core import ConfigError
-from rewardlab.io import atomic_writer
-from rewardlab.polychromic import DIVERSITIES
+from rewardlab.engine.write import atomic_writer
+from rewardlab.errors import ConfigError
+from rewardlab.params import parse_weights
+from rewardlab.rewards.polychromic import DIVERSITIES
 
 #: Logging integrations ``--report-to`` accepts.
 REPORTERS = ("tensorboard", "wandb", "none")
@@ -25,7 +26,7 @@ REPORTERS = ("tensorboard", "wandb", "none")
 #: Values ``--curriculum`` accepts.
 CURRICULA = ("none", "learnability")
 
-#: Values ``--objective`` accepts: plain GRPO, or polychromic GRPO (:mod:`rewardlab.polychromic`).
+#: Values ``--objective`` accepts: plain GRPO, or polychromic GRPO (:mod:`rewardlab.rewards.polychromic`).
 OBJECTIVES = ("grpo", "polychromic")
 
 
@@ -243,23 +244,6 @@ def float_fields(cls: type[RunConfig]) -> list[str]:
 def split_list(value: str) -> list[str]:
     """Split a comma-separated option value, dropping empty parts."""
     return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def parse_weights(value: str | Iterable[Any] | None) -> list[float] | None:
-    """Turn a YAML ``weights`` value, ``"1,0.5"`` or a list, into floats.
-
-    Example:
-        >>> parse_weights("1, 0.5")
-        [1.0, 0.5]
-
-    """
-    if value is None:
-        return None
-    try:
-        parts = split_list(value) if isinstance(value, str) else list(value)
-        return [float(part) for part in parts]
-    except (TypeError, ValueError):
-        raise ConfigError(f"--weights must be comma-separated numbers, got {value!r}") from None
 
 
 def load_yaml(path: str | Path, cls: type[RunConfig] = TrainConfig) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rewardlab.core import TRAINER_KWARGS, Reward
-from rewardlab.io import InputError, read_jsonl, require_text
+from rewardlab.engine.read import InputError, read_jsonl
+from rewardlab.engine.validate import require_text
+from rewardlab.reward import TRAINER_KWARGS, Reward
 
 #: Keyword names TRL uses when it calls a reward function; a column with one of these names cannot be passed.
 RESERVED_COLUMNS = ("prompts", "completions", "completion_ids", *TRAINER_KWARGS)

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewardlab.core import Reward, WeightedSum, build
-from rewardlab.polychromic import Polychromic
+from rewardlab.combine import WeightedSum
+from rewardlab.registry import build
+from rewardlab.reward import Reward
+from rewardlab.rewards.polychromic import Polychromic
 
 
 @dataclass

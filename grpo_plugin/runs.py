@@ -11,7 +11,7 @@ Shared by ``grpo-train`` and ``sft-train``. Three rules keep a user's work safe:
   picked; resuming any checkpoint whose record names other weights is refused.
 - SIGINT or SIGTERM ends the run at the next optimizer step with a checkpoint (see
   :class:`~grpo_plugin.callbacks.StopOnSignal`); :func:`finish` then saves the adapter and the tokenizer as well
-  and raises :class:`Interrupted`, which the command line turns into one line and exit status 128 + the signal.
+  and raises :class:`TrainingStopped`, which the command line turns into one line and exit status 128 + the signal.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from grpo_plugin.config import RunConfig, TrainConfig
-from rewardlab.core import ConfigError, RewardlabError
-from rewardlab.io import atomic_writer
+from rewardlab.engine.write import atomic_writer
+from rewardlab.errors import ConfigError, RewardlabError, StoppedWithWork
 
 #: The run record's file name, in the output directory and in each checkpoint.
 RUN_FILE = "run.json"
@@ -37,8 +37,8 @@ class RunDirError(RewardlabError):
     """The output directory or the checkpoint to resume cannot be used as asked."""
 
 
-class Interrupted(Exception):
-    """Training stopped on a signal after saving; ``exit_status`` is 128 + the signal number, as a shell reports.
+class TrainingStopped(StoppedWithWork):
+    """Training stopped on a signal after saving; the message says what was saved where and how to continue.
 
     Attributes:
         signum: The signal that stopped the run.
@@ -49,25 +49,15 @@ class Interrupted(Exception):
     """
 
     def __init__(self, signum: int, step: int, checkpoint: Path | None, output_dir: Path) -> None:
-        self.signum = signum
         self.step = step
         self.checkpoint = checkpoint
         self.output_dir = output_dir
-        super().__init__(self.message)
-
-    @property
-    def exit_status(self) -> int:
-        """128 + the signal number: 130 for SIGINT, 143 for SIGTERM."""
-        return 128 + self.signum
-
-    @property
-    def message(self) -> str:
-        """One line: what stopped the run, what was saved where, how to continue."""
-        name = signal.Signals(self.signum).name
-        saved = f"and a resumable checkpoint {self.checkpoint}" if self.checkpoint else "(no checkpoint: no step done)"
-        return (
-            f"interrupted by {name} after {self.step} steps: saved the weights and tokenizer to {self.output_dir} "
-            f"{saved}; continue with --resume-from-checkpoint last"
+        name = signal.Signals(signum).name
+        saved = f"and a resumable checkpoint {checkpoint}" if checkpoint else "(no checkpoint: no step done)"
+        super().__init__(
+            signum,
+            f"interrupted by {name} after {step} steps: saved the weights and tokenizer to {output_dir} "
+            f"{saved}; continue with --resume-from-checkpoint last",
         )
 
 
@@ -237,7 +227,7 @@ def finish(trainer: Any, config: RunConfig, tokenizer: Any, stop: Any) -> Path |
 
     Saves the adapter (or the full model), the tokenizer and ``trainer_state.json``. A run stopped by a signal
     (``stop``, a :class:`~grpo_plugin.callbacks.StopOnSignal`) is saved the same way, not merged, and ends in
-    :class:`Interrupted`.
+    :class:`TrainingStopped`.
 
     Returns:
         The merged model's directory, or None without ``--merge``.
@@ -248,7 +238,7 @@ def finish(trainer: Any, config: RunConfig, tokenizer: Any, stop: Any) -> Path |
     output_dir = Path(config.output_dir)
     if stop.stopped_at is not None:
         checkpoint = output_dir / f"checkpoint-{trainer.state.global_step}"
-        raise Interrupted(
+        raise TrainingStopped(
             stop.received, trainer.state.global_step, checkpoint if checkpoint.is_dir() else None, output_dir
         )
     if not config.merge:

@@ -19,7 +19,7 @@ from grpo_plugin.callbacks import RecordRun, StopOnSignal
 from grpo_plugin.config import SFTTrainConfig
 from grpo_plugin.data import load_pairs, to_dataset
 from grpo_plugin.train import TrainError, TrainResult, load_model, lora_config, run_trainer, trainer_args
-from rewardlab.core import ConfigError, first_line
+from rewardlab.errors import ConfigError, first_line
 
 
 def sft_config(config: SFTTrainConfig) -> SFTConfig:
@@ -40,7 +40,7 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
 
     Raises:
         RewardlabError: A problem the user can fix (data, model path, settings, output directory).
-        Interrupted: SIGINT or SIGTERM stopped the run; the steps done were saved (see :mod:`grpo_plugin.runs`).
+        TrainingStopped: SIGINT or SIGTERM stopped the run; the steps done were saved (see :mod:`grpo_plugin.runs`).
 
     """
     config.require_inputs()

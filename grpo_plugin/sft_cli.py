@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
-from grpo_plugin.cli import CONTEXT, run_command, run_options, summarise
+from grpo_plugin.cli import run_command, run_options, summarise
 from grpo_plugin.config import SFTTrainConfig
+from rewardlab.cli.framework import Command
 
 DEFAULTS = SFTTrainConfig()
 
@@ -24,7 +25,7 @@ Examples:
 """
 
 
-@click.command(epilog=EPILOG, context_settings=CONTEXT)
+@click.command(cls=Command, epilog=EPILOG)
 @run_options(
     DEFAULTS,
     data_help="JSONL with `prompt` and `completion` (each a string or chat messages), such as the sft.jsonl of "

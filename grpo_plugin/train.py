@@ -38,7 +38,7 @@ from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
-from rewardlab.core import ConfigError, RewardlabError, first_line
+from rewardlab.errors import ConfigError, RewardlabError, first_line
 
 
 class TrainError(RewardlabError):
@@ -203,7 +203,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
 
     Raises:
         RewardlabError: A problem the user can fix (data, reward spec, model path, settings, output directory).
-        Interrupted: SIGINT or SIGTERM stopped the run; the steps done were saved (see :mod:`grpo_plugin.runs`).
+        TrainingStopped: SIGINT or SIGTERM stopped the run; the steps done were saved (see :mod:`grpo_plugin.runs`).
 
     """
     prompts, rewards = prepare(config)

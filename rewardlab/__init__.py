@@ -16,23 +16,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from rewardlab import _moved
+
 if TYPE_CHECKING:
-    from rewardlab.core import (
-        ConfigError,
-        FunctionReward,
-        Reward,
-        RewardlabError,
-        RowError,
-        Score,
-        WeightedSum,
-        available,
-        build,
-        get,
-        register,
-    )
+    from rewardlab.combine import WeightedSum
+    from rewardlab.errors import ConfigError, RewardlabError, RowError
+    from rewardlab.registry import available, build, get, register
+    from rewardlab.reward import Reward, Score
     from rewardlab.text import prompt_text, split_think, strip_think, to_text
+    from rewardlab.user import FunctionReward
 
 __version__ = "0.1.0"
+
+_moved.install()
 
 __all__ = [
     "ConfigError",
@@ -53,8 +49,24 @@ __all__ = [
     "to_text",
 ]
 
-_TEXT = {"prompt_text", "split_think", "strip_think", "to_text"}
-_HOMES = {name: "rewardlab.text" if name in _TEXT else "rewardlab.core" for name in __all__ if name != "__version__"}
+#: Where each public name is defined; it is imported from there on first use.
+_HOMES = {
+    "ConfigError": "rewardlab.errors",
+    "FunctionReward": "rewardlab.user",
+    "Reward": "rewardlab.reward",
+    "RewardlabError": "rewardlab.errors",
+    "RowError": "rewardlab.errors",
+    "Score": "rewardlab.reward",
+    "WeightedSum": "rewardlab.combine",
+    "available": "rewardlab.registry",
+    "build": "rewardlab.registry",
+    "get": "rewardlab.registry",
+    "prompt_text": "rewardlab.text",
+    "register": "rewardlab.registry",
+    "split_think": "rewardlab.text",
+    "strip_think": "rewardlab.text",
+    "to_text": "rewardlab.text",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -13,13 +13,11 @@ import signal
 import sys
 from types import FrameType
 
-
-class _Terminated(Exception):
-    """SIGTERM while the command was being imported."""
+from rewardlab.errors import Terminated
 
 
-def _terminate(_signum: int, _frame: FrameType | None) -> None:
-    raise _Terminated
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise Terminated(signum)
 
 
 def _start(module: str) -> None:
@@ -27,8 +25,8 @@ def _start(module: str) -> None:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         command = importlib.import_module(module).main
-    except (KeyboardInterrupt, _Terminated) as error:
-        signum = signal.SIGTERM if isinstance(error, _Terminated) else signal.SIGINT
+    except KeyboardInterrupt as error:
+        signum = signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT
         sys.stderr.write(f"Error: interrupted by {signum.name} while starting; nothing was read or written\n")
         sys.exit(128 + signum)
     finally:
@@ -38,7 +36,7 @@ def _start(module: str) -> None:
 
 def rewardlab() -> None:
     """``rewardlab``: score JSONL files with the registered rewards."""
-    _start("rewardlab.cli")
+    _start("rewardlab.cli.commands")
 
 
 def evalkit() -> None:

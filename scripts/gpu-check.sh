@@ -108,7 +108,7 @@ import json
 import os
 import sys
 
-from rewardlab.engagement import load_model
+from rewardlab.rewards.engagement import load_model
 
 rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 assert rows and all(isinstance(row["reward"], float) for row in rows), "engagement left rows unscored"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages the project uses: bubblewrap isolates model-generated code (rewardlab.code).
+# Debian packages the project uses: bubblewrap isolates model-generated code (rewardlab.rewards.code.extract).
 # Installed only where we may (root with apt-get); elsewhere the sandbox says loudly what it falls back to.
 set -euo pipefail
 if command -v bwrap >/dev/null 2>&1; then

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from rewardlab.cli import main
-from rewardlab.io import Row
-from rewardlab.scoring import batches
+from rewardlab.engine.batch import batches
+from rewardlab.engine.read import Row
 
 FORMATTED = "<think>\nsum it\n</think>\n<answer>\n4\n</answer>"
 

@@ -8,15 +8,11 @@ import pickle
 import pytest
 
 import rewardlab
-from rewardlab.code import (
-    CodeReward,
-    decode_value,
-    extract_code,
-    output_matches,
-    parse_tests,
-    strict_equal,
-)
-from rewardlab.core import RowError
+from rewardlab.errors import RowError
+from rewardlab.rewards.code.cases import decode_value, parse_tests
+from rewardlab.rewards.code.compare import output_matches, strict_equal
+from rewardlab.rewards.code.extract import extract_code
+from rewardlab.rewards.code.rewards import CodeReward
 from rewardlab.sandbox.runner import encode_value, plain, safe_equal
 
 ADD = "```python\ndef add(a, b):\n    return a + b\n```"

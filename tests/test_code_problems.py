@@ -7,7 +7,7 @@ import json
 import pytest
 
 import rewardlab
-from rewardlab.code import parse_tests
+from rewardlab.rewards.code.cases import parse_tests
 
 COLUMNS = ("tests", "test_cases", "verification_info", "setup")
 

@@ -4,17 +4,12 @@ import textwrap
 import pytest
 
 import rewardlab
-from rewardlab.core import (
-    ConfigError,
-    FunctionReward,
-    Reward,
-    Score,
-    UserRewardError,
-    WeightedSum,
-    component_means,
-    describe,
-    route_params,
-)
+from rewardlab.combine import WeightedSum
+from rewardlab.describe import describe
+from rewardlab.errors import ConfigError, UserRewardError
+from rewardlab.registry import route_params
+from rewardlab.reward import Reward, Score, component_means
+from rewardlab.user import FunctionReward
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rewardlab
-from rewardlab import engagement as eng
-from rewardlab.core import RowError
-from rewardlab.engagement import Engagement
+from rewardlab.errors import RowError
+from rewardlab.rewards import engagement as eng
+from rewardlab.rewards.engagement import Engagement
 
 COMPONENTS = ["relevance", "length", "sentiment", "diversity", "punctuation", "engagement"]
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from eval.cli import main
 from eval.passk import pass_at_k
 from eval.runs import read_generations
-from eval.selfbleu import self_bleu
+from rewardlab.metrics.selfbleu import self_bleu
 
 
 @pytest.fixture

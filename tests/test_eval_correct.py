@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 import rewardlab
 from eval.cli import main
-from rewardlab.core import Score
+from rewardlab.reward import Score
 
 RIGHT = "<think>\n2+2\n</think>\n<answer>\n$\\boxed{4}$\n</answer>"
 WRONG = "<think>\n2+3\n</think>\n<answer>\n$\\boxed{5}$\n</answer>"
@@ -112,7 +112,7 @@ def test_a_weighted_sum_is_correct_when_its_judging_part_is():
 def test_a_user_reward_class_can_say_what_correct_means(tmp_path):
     module = tmp_path / "judged.py"
     module.write_text(
-        "from rewardlab.core import Reward, Score\n"
+        "from rewardlab.reward import Reward, Score\n"
         "class Judged(Reward):\n"
         "    correct_when = 'exact'\n"
         "    def score(self, prompts, completions, **columns):\n"

@@ -7,7 +7,7 @@ import pytest
 
 import eval as evalkit
 from eval.passk import pass_at_k
-from eval.selfbleu import self_bleu
+from rewardlab.metrics.selfbleu import self_bleu
 
 METRICS = Path(evalkit.__file__).parent / "metrics"
 

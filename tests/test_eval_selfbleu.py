@@ -11,9 +11,9 @@ from sacrebleu.metrics.bleu import BLEU
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp
 
-import eval.tokens
-from eval.selfbleu import bleu_statistics, self_bleu, self_bleu_by_group, sentence_self_bleu
-from eval.tokens import TokenIds, token_ids, tokenize
+import rewardlab.metrics.tokens
+from rewardlab.metrics.selfbleu import bleu_statistics, self_bleu, self_bleu_by_group, sentence_self_bleu
+from rewardlab.metrics.tokens import TokenIds, token_ids, tokenize
 
 
 def plain_sacrebleu(texts):
@@ -81,7 +81,7 @@ def test_token_ids_keep_words_that_13a_joins(texts):
 
 def test_token_ids_are_the_same_across_chunks(monkeypatch):
     texts = ["a b.", "b-\nc", "", "c d!", "a b.", "3.5 1,000", "x-\ny", "d"]
-    monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 3)
+    monkeypatch.setattr(rewardlab.metrics.tokens, "CHUNK_TEXTS", 3)
     assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
 
 
@@ -94,7 +94,7 @@ def test_token_ids_leave_no_joined_batch_in_sacrebleus_line_caches():
 
 def test_token_ids_keep_a_word_that_is_a_later_chunks_marker(monkeypatch):
     texts = ["a \ue000", "b c", "\ue000 b"]
-    monkeypatch.setattr(eval.tokens, "CHUNK_TEXTS", 1)
+    monkeypatch.setattr(rewardlab.metrics.tokens, "CHUNK_TEXTS", 1)
     assert same_token_ids(token_ids(texts), TokenIds.from_lists(tokenize(texts)))
 
 

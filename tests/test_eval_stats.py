@@ -11,7 +11,7 @@ from scipy.stats import binomtest, chi2
 from eval.accuracy import accuracy, mean_reward
 from eval.distinct import distinct_counts, distinct_n, grouped_distinct_counts
 from eval.stats import mcnemar, mean_estimate, paired_bootstrap
-from eval.tokens import token_ids, tokenize
+from rewardlab.metrics.tokens import token_ids, tokenize
 
 
 @given(st.integers(0, 12), st.integers(0, 12))

@@ -11,8 +11,8 @@ from eval.aggregate import DISTINCT_ORDERS, read_run, spool_run, summarize_units
 from eval.cli import main
 from eval.distinct import distinct_counts
 from eval.progress import Progress
-from eval.selfbleu import sentence_self_bleu
-from eval.tokens import tokenize
+from rewardlab.metrics.selfbleu import sentence_self_bleu
+from rewardlab.metrics.tokens import tokenize
 
 
 def invoke(*args):

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import grpo_plugin.train
 from grpo_plugin.cli import main
 from grpo_plugin.config import TrainConfig, load_yaml, resolve, write_resolved
-from rewardlab.core import ConfigError
+from rewardlab.errors import ConfigError
 
 
 @pytest.fixture

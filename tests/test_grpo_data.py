@@ -8,8 +8,8 @@ import pytest
 
 from grpo_plugin.data import check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import build_rewards
-from rewardlab.core import ConfigError
-from rewardlab.io import InputError
+from rewardlab.engine.read import InputError
+from rewardlab.errors import ConfigError
 
 
 def write_jsonl(path, rows):

@@ -18,7 +18,7 @@ from transformers import TrainerControl, TrainerState
 import grpo_plugin.train
 from grpo_plugin.callbacks import StopOnSignal
 from grpo_plugin.cli import main
-from grpo_plugin.runs import Interrupted
+from grpo_plugin.runs import TrainingStopped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ def test_a_second_ctrl_c_aborts_at_once():
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_run_says_where_it_saved_in_one_line(monkeypatch, signum, status):
     def interrupted(config):
-        raise Interrupted(signum, 4, Path("out/checkpoint-4"), Path("out"))
+        raise TrainingStopped(signum, 4, Path("out/checkpoint-4"), Path("out"))
 
     monkeypatch.setattr(grpo_plugin.train, "train", interrupted)
     result = CliRunner().invoke(main, ["--data", "p.jsonl", "--reward", "length"])

@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from rewardlab.cli import main
-from rewardlab.io import MAX_LINE_BYTES, InputError, atomic_writer, read_jsonl, write_jsonl
+from rewardlab.engine.read import MAX_LINE_BYTES, InputError, read_jsonl
+from rewardlab.engine.write import atomic_writer, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = {"prompt": "2+2?", "completion": "<think>\nadd\n</think>\n<answer>\n4\n</answer>"}
@@ -237,7 +238,7 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
 
 
 def test_a_line_longer_than_the_maximum_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("rewardlab.io.MAX_LINE_BYTES", 1024)
+    monkeypatch.setattr("rewardlab.engine.read.MAX_LINE_BYTES", 1024)
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps(ROW) + "\n" + json.dumps({"completion": "x" * 2000}) + "\n")
     with pytest.raises(InputError, match=":2: line longer than"):
@@ -286,7 +287,7 @@ def test_an_unexpected_exception_is_one_line_exit_1(rows, monkeypatch):
     def broken(*args):
         raise TypeError("a bug of ours")
 
-    monkeypatch.setattr("rewardlab.cli.SummaryBuilder", broken)
+    monkeypatch.setattr("rewardlab.cli.score.SummaryBuilder", broken)
     result = score(rows)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [

@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from rewardlab.io import UMASK, InputError, atomic_writer, columns_of, dumps, read_jsonl, write_jsonl
+from rewardlab.engine.batch import columns_of
+from rewardlab.engine.read import InputError, read_jsonl
+from rewardlab.engine.write import UMASK, atomic_writer, dumps, write_jsonl
 
 
 def write(path, data: bytes):

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 import rewardlab
-from rewardlab.core import ConfigError, RewardlabError, RowError
-from rewardlab.math import answer_region
+from rewardlab.errors import ConfigError, RewardlabError, RowError
+from rewardlab.rewards.math.answers import answer_region
 
 GOOD = "<think>\n3 * 4 = 12\n</think>\n<answer>\n\\boxed{12}\n</answer>"
 

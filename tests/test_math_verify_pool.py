@@ -12,8 +12,8 @@ import time
 import pytest
 
 import rewardlab
-from rewardlab import _verify
-from rewardlab.core import RewardlabError
+from rewardlab.errors import RewardlabError
+from rewardlab.rewards.math import verify as _verify
 
 POWER_TOWER = "<answer>\n\\boxed{9^{9^{9^{9^{9}}}}}\n</answer>"
 NESTED = "<answer>\n\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}\n</answer>"
@@ -164,7 +164,7 @@ def test_pool_starts_lazily_and_the_caller_never_imports_math_verify():
         """
         import sys
         import rewardlab
-        from rewardlab import _verify
+        from rewardlab.rewards.math import verify as _verify
         reward = rewardlab.get("math-accuracy")
         assert _verify._POOL is None, "the pool started before the first score"
         assert reward(completions=["\\\\boxed{12}"], solution=["12"]) == [1.0]
@@ -179,7 +179,7 @@ def test_workers_are_gone_after_the_caller_exits():
     done = run_script(
         """
         import rewardlab
-        from rewardlab import _verify
+        from rewardlab.rewards.math import verify as _verify
         rewardlab.get("math-accuracy")(completions=["\\\\boxed{1}", "\\\\boxed{2}"], solution=["1", "2"])
         print(" ".join(str(w.process.pid) for w in _verify._pool().workers))
         """
@@ -224,7 +224,7 @@ def test_without_math_verify_the_error_says_how_to_install_it(tmp_path):
     done = run_script(
         """
         import rewardlab
-        from rewardlab.core import RewardlabError
+        from rewardlab.errors import RewardlabError
         try:
             rewardlab.get("math-accuracy")(completions=["x"], solution=["1"])
         except RewardlabError as error:

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rewardlab
-from eval.selfbleu import self_bleu
 from grpo_plugin.config import TrainConfig
 from grpo_plugin.rewards import build_rewards, polychromic_rewards
 from rewardlab.cli import main as rewardlab_main
-from rewardlab.core import ConfigError
-from rewardlab.polychromic import Polychromic, lexical_diversity
+from rewardlab.errors import ConfigError
+from rewardlab.metrics.selfbleu import self_bleu
+from rewardlab.rewards.polychromic import Polychromic, lexical_diversity
 
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "off", "hello", "there", "good", "morning", "!"]
 TEXT = st.lists(st.sampled_from(WORDS), min_size=0, max_size=8).map(" ".join)

@@ -64,7 +64,7 @@ def test_ray_engine_gives_the_local_engines_rows(local_ray, tmp_path):
 
 
 def test_score_dataset_keeps_prompt_groups_together(local_ray, tmp_path):
-    from rewardlab.ray_engine import score_dataset
+    from rewardlab.engine.ray_engine import score_dataset
 
     (tmp_path / "groups.py").write_text(GROUPS)
     prompts = ["a", "b", "a", "c", "b", "a"]

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import rewardlab
-from rewardlab.core import RowError
-from rewardlab.reward_model import RewardModel
+from rewardlab.errors import RowError
+from rewardlab.rewards.reward_model import RewardModel
 
 WORDS = "what is two plus four the answer a cat sat on mat hello world say hi please yes no".split()
 SPECIALS = ["[UNK]", "[PAD]", "<|user|>", "<|assistant|>", "<|end|>"]

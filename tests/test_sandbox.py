@@ -23,8 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 import rewardlab
-from rewardlab import code as code_module
 from rewardlab.cli import main as cli_main
+from rewardlab.rewards.code import rewards as code_rewards
 from rewardlab.sandbox import IsolationWarning, SandboxError, SandboxStartError, get_pool, protocol
 from rewardlab.sandbox import bwrap as bwrap_module
 from rewardlab.sandbox import pool as pool_module
@@ -400,7 +400,7 @@ def test_daemons_are_killed(sandboxed):
 def patient(monkeypatch):
     """A one-sandbox ``code`` reward whose host gives up on a silent sandbox as soon as its runs' time is over."""
     require_bwrap()
-    monkeypatch.setattr(code_module, "HOST_SLACK", 0.0)
+    monkeypatch.setattr(code_rewards, "HOST_SLACK", 0.0)
     pool_module.shutdown()
     reward = rewardlab.get("code", timeout=2, memory_mb=256, workers=1, isolation="bwrap")
     assert still_serves(reward)

@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 import rewardlab
-from rewardlab import stream
 from rewardlab.cli import main
-from rewardlab.io import read_jsonl
-from rewardlab.scoring import RunningStats, SummaryBuilder, score_rows
-from rewardlab.workers import local_runner
+from rewardlab.engine import batch, pipeline
+from rewardlab.engine.read import read_jsonl
+from rewardlab.engine.score import local_runner, score_rows
+from rewardlab.engine.summary import RunningStats, SummaryBuilder
 
 GROUP_SIZE = """
 class GroupSize:
@@ -43,10 +43,10 @@ def test_rows_are_scored_and_given_back_before_the_input_is_read_to_the_end(tmp_
             read.append(row.line)
             yield row
 
-    monkeypatch.setattr(stream, "iter_jsonl", counting_reader)
-    monkeypatch.setattr(stream, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(pipeline, "iter_jsonl", counting_reader)
+    monkeypatch.setattr(batch, "CHUNK_ROWS", 2)
     reward = rewardlab.get("math-tags")
-    rows = stream.score_stream(source, reward, SummaryBuilder(reward), local_runner(reward, str(source)))
+    rows = pipeline.score_stream(source, reward, SummaryBuilder(reward), local_runner(reward, str(source)))
     assert next(rows).line == 1
     assert len(read) == 2
 
@@ -56,7 +56,7 @@ def test_a_group_level_reward_sees_whole_groups_of_an_unsorted_file(runner, tmp_
     prompts = ["a"] * 400 + ["b"] * 400 + ["c"] * 400
     random.Random(0).shuffle(prompts)
     source = jsonl(tmp_path / "in.jsonl", [{"prompt": p, "completion": "x", "i": i} for i, p in enumerate(prompts)])
-    monkeypatch.setattr(stream, "BUCKET_BYTES", 2048)  # many buckets, each holding whole groups
+    monkeypatch.setattr(batch, "BUCKET_BYTES", 2048)  # many buckets, each holding whole groups
     out = tmp_path / "out.jsonl"
     result = runner.invoke(main, ["score", str(source), "-r", f"{tmp_path / 'groups.py'}:group_size", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -69,7 +69,7 @@ def test_math_length_on_a_shuffled_file_matches_scoring_the_whole_file_at_once(r
     rows = [row.data for row in read_jsonl("fixtures/math.jsonl")]
     random.Random(1).shuffle(rows)
     source = jsonl(tmp_path / "in.jsonl", rows)
-    monkeypatch.setattr(stream, "BUCKET_BYTES", 4096)
+    monkeypatch.setattr(batch, "BUCKET_BYTES", 4096)
     out = tmp_path / "out.jsonl"
     result = runner.invoke(main, ["score", str(source), "-r", "math-length", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -112,7 +112,7 @@ def test_split_streams_to_the_same_files_as_before_for_a_seed(runner, tmp_path, 
     source = jsonl(
         tmp_path / "in.jsonl", [{"prompt": "p", "completion": "x" * n, "i": i} for i, n in enumerate(lengths)]
     )
-    monkeypatch.setattr(stream, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(batch, "CHUNK_ROWS", 5)
     args = ["split", str(source), "-r", f"{tmp_path / 'length.py'}:length", "--seed", "7", "--out-dir", str(tmp_path)]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output

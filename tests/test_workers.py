@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import rewardlab
 from rewardlab.cli import main
-from rewardlab.workers import fans_out
+from rewardlab.engine.workers import fans_out
 
 PID = "import os\n\ndef pid(prompts, completions, **columns):\n    return [float(os.getpid())] * len(completions)\n"
 

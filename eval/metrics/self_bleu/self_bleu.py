@@ -1,12 +1,13 @@
 """Self-BLEU as a Hugging Face ``evaluate`` module: ``evaluate.load("<path to this folder>")``, offline.
 
-A thin wrapper over :func:`eval.selfbleu.self_bleu`; see that module for the exact O(total n-grams) algorithm.
+A thin wrapper over :func:`rewardlab.metrics.selfbleu.self_bleu`; see that module for the exact O(total n-grams)
+algorithm.
 """
 
 import datasets
 import evaluate
 
-from eval.selfbleu import self_bleu, signature
+from rewardlab.metrics.selfbleu import self_bleu, signature
 
 _CITATION = """\
 @inproceedings{zhu2018texygen,

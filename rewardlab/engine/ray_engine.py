@@ -5,9 +5,9 @@ unpickles the reward once, so a model (the embedding model, a reward model) load
 batch it gets. The command line reads and checks the file on the driver, a chunk at a time (a bad row is named by
 its line before any work is sent), hands the rows to Ray as JSON text in blocks, and writes the scored rows back
 sorted by line (input order), as JSONL or Parquet, replacing the target only at the end. For a group-level reward
-the driver puts each prompt group whole into one block, by the bucketing of :mod:`rewardlab.stream`, and each block
-is one batch, so no shuffle is needed. The Python API (:func:`score_dataset`) takes any dataset and keeps groups
-whole with ``groupby(key).map_groups(...)`` on the key of :func:`rewardlab.core.group_keys`.
+the driver puts each prompt group whole into one block, by the bucketing of :mod:`rewardlab.engine.pipeline`, and each
+block is one batch, so no shuffle is needed. The Python API (:func:`score_dataset`) takes any dataset and keeps groups
+whole with ``groupby(key).map_groups(...)`` on the key of :func:`rewardlab.reward.group_keys`.
 
 Ray connects to the cluster ``RAY_ADDRESS`` names (``ray://head:10001`` or ``auto``), else starts one on this
 machine. Needs ``pip install 'rewardlab[ray]'``.
@@ -24,10 +24,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rewardlab.core import Reward, RewardlabError, group_keys
-from rewardlab.io import Row, atomic_writer, dumps, iter_jsonl, source_name
-from rewardlab.scoring import BATCH_ROWS, Summary, SummaryBuilder, score_rows, scored_record, signature
-from rewardlab.stream import checked_chunks, group_batches, record_line
+from rewardlab.describe import signature
+from rewardlab.engine.batch import BATCH_ROWS, chunks, group_batches
+from rewardlab.engine.read import STDIO, Row, iter_jsonl, source_name
+from rewardlab.engine.score import score_rows, scored_record
+from rewardlab.engine.summary import Summary, SummaryBuilder
+from rewardlab.engine.validate import checked
+from rewardlab.engine.write import atomic_writer, dumps, record_line
+from rewardlab.errors import RewardlabError
+from rewardlab.reward import Reward, group_keys
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -83,11 +88,13 @@ def score_file(source: str, reward: Reward, output: str, *, concurrency: int = 1
     _connect(ray)
     scorer = {"fn_constructor_args": (pickle.dumps(reward), name), "compute": _actors(ray, concurrency)}
     with tempfile.TemporaryDirectory(prefix="rewardlab-ray-") as tmp:
+        rows = checked(iter_jsonl(source), reward, name)
         if reward.group_level:
-            chunks = (chunk for bucket in group_batches(source, reward, Path(tmp)) for chunk in bucket)
+            size = None if source == STDIO else Path(source).stat().st_size
+            batched = (chunk for bucket in group_batches(rows, size, Path(tmp)) for chunk in bucket)
         else:
-            chunks = checked_chunks(iter_jsonl(source), reward, name)
-        refs = [ray.put(block) for block in _blocks(chunks)]
+            batched = chunks(rows)
+        refs = [ray.put(block) for block in _blocks(batched)]
     dataset = ray.data.from_arrow_refs(refs)
     # A group-level block is one batch: its groups are whole and must not be cut.
     batch_size = None if reward.group_level else BATCH_ROWS

@@ -1,10 +1,11 @@
-r"""The math-verify worker: run as ``python -m rewardlab._verify_worker FD``, it parses and verifies under a timer.
+r"""The math-verify worker (``python -m rewardlab.rewards.math._verify_worker FD``): parse and verify under a timer.
 
-It is started by :mod:`rewardlab._verify` as a fresh interpreter that imports only this module and math-verify, never
-the caller's ``__main__`` (multiprocessing's spawn and forkserver re-run the user's script in each child, which
-re-runs a training script that has no ``if __name__ == "__main__":`` guard). It talks over one socket, inherited as
-file descriptor ``FD``, with :class:`multiprocessing.connection.Connection` messages: it sends ``("ready",)`` (or
-``("fatal", message)``), then for each ``(timeout, tasks)`` it receives, one result per task, in order.
+It is started by :mod:`rewardlab.rewards.math.verify` as a fresh interpreter that imports only this module and
+math-verify, never the caller's ``__main__`` (multiprocessing's spawn and forkserver re-run the user's script in each
+child, which re-runs a training script that has no ``if __name__ == "__main__":`` guard). It talks over one socket,
+inherited as file descriptor ``FD``, with :class:`multiprocessing.connection.Connection` messages: it sends
+``("ready",)`` (or ``("fatal", message)``), then for each ``(timeout, tasks)`` it receives, one result per task, in
+order.
 
 How golds and answers are read (math-verify extraction, LaTeX first, then plain expressions):
 

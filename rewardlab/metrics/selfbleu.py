@@ -10,7 +10,7 @@ text's BLEU comes from sufficient statistics that need one pass over all n-grams
 * the brevity penalty needs the other length closest to text i's (ties go to the shorter, as in sacrebleu and
   nltk): text i's own length if another text shares it, else its neighbour below or above in the sorted lengths.
 
-Tokens are sacrebleu's own (:func:`eval.tokens.token_ids`), numbered; counting runs in numpy over integer
+Tokens are sacrebleu's own (:func:`rewardlab.metrics.tokens.token_ids`), numbered; counting runs in numpy over integer
 n-gram keys, one sort per n-gram order; the scores apply sacrebleu's ``BLEU.compute_bleu`` formula
 (``smooth_method="exp"``, ``effective_order=True``) to all texts at once, with the same operations in the same
 order, so the result equals ``BLEU(effective_order=True).sentence_score(text, others).score / 100`` (capped at 1.0:
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eval.stats import group_means
-from eval.tokens import DEFAULT_TOKENIZER, TokenIds, token_ids
+from rewardlab.metrics.grouping import group_means
+from rewardlab.metrics.tokens import DEFAULT_TOKENIZER, TokenIds, token_ids
 
 MODES = ("sacrebleu", "nltk")
 #: nltk's SmoothingFunction default epsilon, added to a zero match count in method 1.
@@ -69,8 +69,8 @@ def sentence_self_bleu(
     """Return each text's sentence BLEU in [0, 1] against the other texts (of its group) as references.
 
     Args:
-        texts: The texts, or their token ids from :func:`eval.tokens.token_ids` (so a caller that needs the tokens
-            for another metric tokenizes once).
+        texts: The texts, or their token ids from :func:`rewardlab.metrics.tokens.token_ids` (so a caller that
+            needs the tokens for another metric tokenizes once).
         groups: One label per text; each text is then scored against the other texts with its label only.
         mode: ``"sacrebleu"`` (exp smoothing, effective order) or ``"nltk"`` (smoothing method 1).
         max_order: Longest n-gram.
@@ -192,7 +192,7 @@ def bleu_statistics(tokens: TokenIds | Sequence[Sequence[str]], groups: np.ndarr
     """Compute every text's BLEU statistics against the other texts of its group in O(total n-grams · log).
 
     Args:
-        tokens: Token ids from :func:`eval.tokens.token_ids`, or token lists, one per text.
+        tokens: Token ids from :func:`rewardlab.metrics.tokens.token_ids`, or token lists, one per text.
         groups: Integer group code per text (all zeros for one group); every group has at least two texts.
         max_order: Longest n-gram.
 

@@ -23,7 +23,6 @@ under the engagement reward's sentence-transformers model). Like the paper's suc
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import json
@@ -32,29 +31,25 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rewardlab.core import Reward, RewardlabError, Score, _as_reward_value, build, group_keys, register
-from rewardlab.engagement import DEFAULT_MODEL, load_model
+from rewardlab.errors import RewardlabError
+from rewardlab.metrics.selfbleu import sentence_self_bleu
+from rewardlab.metrics.tokens import token_ids
+from rewardlab.registry import build, register
+from rewardlab.reward import Reward, Score, group_keys
+from rewardlab.rewards.engagement import DEFAULT_MODEL, load_model
 from rewardlab.text import to_text
+from rewardlab.user import as_reward_value as _as_reward_value
 
 DIVERSITIES = ("lexical", "embedding")
-
-
-@functools.cache
-def _bleu() -> Any:
-    """Sentence BLEU with evalkit's Self-BLEU settings: 13a tokens, 4-grams, exp smoothing, effective order."""
-    from sacrebleu.metrics.bleu import BLEU
-
-    return BLEU(effective_order=True, smooth_method="exp", max_ngram_order=4, tokenize="13a")
 
 
 def lexical_diversity(texts: Sequence[str]) -> float:
     """Return 1 − Self-BLEU of a set of texts, in [0, 1].
 
-    Self-BLEU (Zhu et al., 2018) as ``evalkit`` computes it (``eval.selfbleu``): each text's sentence BLEU against
-    the others (sacrebleu, exp smoothing, effective order, capped at 1), averaged. ``rewardlab`` cannot import
-    ``eval`` (``eval`` depends on ``rewardlab``), so the few lines are repeated on sacrebleu directly; a test checks
-    the two agree. One difference, on purpose: a text with no tokens repeats another text with no tokens (sacrebleu
-    scores it 0), so a set of empty completions has diversity 0, not 1.
+    Self-BLEU (Zhu et al., 2018) exactly as ``evalkit`` computes it (:mod:`rewardlab.metrics.selfbleu`): each text's
+    sentence BLEU against the others (sacrebleu, exp smoothing, effective order, capped at 1), averaged. One
+    difference, on purpose: a text with no tokens repeats another text with no tokens (sacrebleu scores it 0), so a
+    set of empty completions has diversity 0, not 1.
 
     Example:
         >>> lexical_diversity(["the cat sat", "the cat sat"])
@@ -65,15 +60,11 @@ def lexical_diversity(texts: Sequence[str]) -> float:
     """
     if len(texts) < 2:
         raise ValueError(f"diversity needs at least two texts, got {len(texts)}")
-    bleu = _bleu()
-    empty = [not bleu.tokenizer(text.rstrip()).split() for text in texts]
-    scores = []
-    for i, text in enumerate(texts):
-        others = [other for j, other in enumerate(texts) if j != i]
-        if empty[i]:
-            scores.append(1.0 if sum(empty) > 1 else 0.0)
-        else:
-            scores.append(min(1.0, bleu.sentence_score(text, others).score / 100))
+    tokens = token_ids(list(texts))
+    scores = sentence_self_bleu(tokens)
+    empty = [length == 0 for length in tokens.lengths.tolist()]
+    repeated_empty = 1.0 if sum(empty) > 1 else 0.0
+    scores = [repeated_empty if blank else score for score, blank in zip(scores, empty, strict=True)]
     return 1.0 - math.fsum(scores) / len(scores)
 
 

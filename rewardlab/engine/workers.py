@@ -3,14 +3,14 @@
 Rewards whose cost is CPU in our own process fan out: the math rewards (each worker drives its share of the
 math-verify processes), engagement (each worker loads the embedding model once, the machine's torch threads shared
 out between the workers, and runs the TextBlob and text components in parallel), the format and length rewards,
-and user functions. Rewards that run their own parallelism (:attr:`rewardlab.core.Reward.own_parallelism`: the
+and user functions. Rewards that run their own parallelism (:attr:`rewardlab.reward.Reward.own_parallelism`: the
 code sandbox pool, already sized to the machine, and a reward model on its device) stay in the main process.
 
-Each worker is a fresh interpreter running ``python -m rewardlab.workers``: it imports rewardlab, never the user's
-``__main__`` (multiprocessing's spawn and forkserver both import it again), unpickles the reward once, then scores
-the chunks it is sent over its stdin and sends each result back over its stdout. Chunk ``k`` goes to worker
-``k mod N``, one chunk per worker at a time, and results are read in chunk order, so the output keeps the input's
-order and memory holds at most N chunks.
+Each worker is a fresh interpreter running ``python -m rewardlab.engine.workers``: it imports rewardlab, never the
+user's ``__main__`` (multiprocessing's spawn and forkserver both import it again), unpickles the reward once, then
+scores the chunks it is sent over its stdin and sends each result back over its stdout. Chunk ``k`` goes to worker ``k
+mod N``, one chunk per worker at a time, and results are read in chunk order, so the output keeps the input's order and
+memory holds at most N chunks.
 """
 
 from __future__ import annotations
@@ -24,29 +24,18 @@ import traceback
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from rewardlab.core import Reward, RewardlabError
-from rewardlab.io import Row
-from rewardlab.stream import ChunkRunner, ScoredRow, score_chunk
+from rewardlab.engine.read import Row
+from rewardlab.engine.score import Results, score_chunk
+from rewardlab.errors import RewardlabError
+from rewardlab.reward import CPUS_ENV, Reward
 
 #: Seconds a worker may take to exit once its input is closed, before it is killed.
 EXIT_TIMEOUT = 10.0
-
-Results = list[tuple[ScoredRow, dict[str, Any]]]
 
 
 def fans_out(reward: Reward) -> bool:
     """Whether ``--workers`` copies ``reward`` into worker processes (False where it runs its own parallelism)."""
     return not reward.own_parallelism
-
-
-def local_runner(reward: Reward, source: str) -> ChunkRunner:
-    """Score chunks one after another in this process."""
-
-    def run(chunks: Iterable[list[Row]]) -> Iterator[Results]:
-        for chunk in chunks:
-            yield score_chunk(reward, chunk, source)
-
-    return run
 
 
 class WorkerPool:
@@ -56,7 +45,7 @@ class WorkerPool:
 
     Example:
         >>> import rewardlab
-        >>> from rewardlab.io import Row
+        >>> from rewardlab.engine.read import Row
         >>> chunks = [[Row(1, {"completion": "<answer>\n4\n</answer>"})], [Row(2, {"completion": "4"})]]
         >>> with WorkerPool(rewardlab.get("math-tags"), "rows.jsonl", workers=2) as pool:
         ...     results = list(pool.run(chunks))
@@ -75,7 +64,7 @@ class WorkerPool:
             for _ in range(workers):
                 # A session of their own: a terminal's Ctrl-C reaches only the caller, which then closes the pipes.
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "rewardlab.workers"],
+                    [sys.executable, "-m", "rewardlab.engine.workers"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     start_new_session=True,
@@ -145,9 +134,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     path, reward_bytes, source, cpus = pickle.load(requests)
     sys.path[:] = path
     os.environ["OMP_NUM_THREADS"] = str(cpus)  # read by torch when a reward first imports it
-    from rewardlab import _verify
-
-    _verify.set_pool_size(cpus)
+    os.environ[CPUS_ENV] = str(cpus)  # read by rewards that start helper processes (the math-verify pool)
     reward = pickle.loads(reward_bytes)
     while True:
         try:

@@ -6,9 +6,9 @@ small pool of worker processes: inside a worker a timer interrupts slow Python c
 caller kills a worker that overstays its time by more than :data:`GRACE` seconds and starts a fresh one. The caller
 only ever waits on sockets with a deadline, from any thread.
 
-Workers are fresh interpreters running ``python -m rewardlab._verify_worker`` (see that module for how golds and
-answers are read), never children made by multiprocessing: those import the caller's ``__main__`` again, which
-re-runs a user's training script that has no ``if __name__ == "__main__":`` guard. The pool is started on first
+Workers are fresh interpreters running ``python -m rewardlab.rewards.math._verify_worker`` (see that module for how
+golds and answers are read), never children made by multiprocessing: those import the caller's ``__main__`` again,
+which re-runs a user's training script that has no ``if __name__ == "__main__":`` guard. The pool is started on first
 use, shared by every reward in the process, never pickled (rewards hold no reference to it), forgotten after a fork,
 and its workers are killed at exit.
 """
@@ -28,10 +28,11 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from rewardlab.core import RewardlabError
+from rewardlab.errors import RewardlabError
+from rewardlab.reward import cpu_share
 
 #: Worker processes at most: parsing is CPU-bound and rewards share the machine with training.
-POOL_SIZE = max(1, min(4, os.cpu_count() or 1))
+MAX_POOL_SIZE = 4
 #: Seconds a worker may overstay its task's time before it is killed (its own timer fires first when it can).
 GRACE = 0.5
 #: Seconds a new worker may take to import math-verify and say it is ready.
@@ -72,9 +73,9 @@ RETRIED = ("timeout", "died")
 def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -> list[Verdict]:
     """Verify each answer against its gold, gold first, each parse-and-verify within ``timeout`` seconds.
 
-    Golds and answers are read as :mod:`rewardlab._verify_worker` describes (LaTeX first, then plain expressions;
-    bare-LaTeX golds read whole). Each distinct gold is parsed once and remembered; each distinct (gold, answer)
-    pair is verified once per call.
+    Golds and answers are read as :mod:`rewardlab.rewards.math._verify_worker` describes (LaTeX first, then plain
+    expressions; bare-LaTeX golds read whole). Each distinct gold is parsed once and remembered; each distinct (gold,
+    answer) pair is verified once per call.
 
     Args:
         golds: The gold solutions, one per answer.
@@ -164,7 +165,7 @@ class _Process:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "rewardlab._verify_worker", str(theirs.fileno())],
+                [sys.executable, "-m", "rewardlab.rewards.math._verify_worker", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -198,8 +199,8 @@ def _worker_env() -> dict[str, str]:
 class Pool:
     """Worker processes that run tasks under a hard time limit; one batch at a time (callers queue on a lock)."""
 
-    def __init__(self, size: int = POOL_SIZE) -> None:
-        self.size = size
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size if size is not None else min(MAX_POOL_SIZE, cpu_share())
         self.pid = os.getpid()
         self.workers: list[_Process] = []
         self._lock = threading.Lock()
@@ -252,8 +253,8 @@ class Pool:
                     self._drop(worker)
             if failed_starts >= 3:
                 raise RewardlabError(
-                    f"math-verify worker processes did not start ({sys.executable} -m rewardlab._verify_worker "
-                    "exited or did not answer; its error, if any, is above)"
+                    f"math-verify worker processes did not start ({sys.executable} -m "
+                    "rewardlab.rewards.math._verify_worker exited or did not answer; its error, if any, is above)"
                 )
         return results  # type: ignore[return-value]
 
@@ -314,15 +315,6 @@ def _pool() -> Pool:
         if _POOL is None:
             _POOL = Pool()
         return _POOL
-
-
-def set_pool_size(size: int) -> None:
-    """Give this process a pool of ``size`` workers (``rewardlab score --workers`` shares the CPUs between them)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is not None:
-            _POOL.close()
-        _POOL = Pool(size)
 
 
 @atexit.register

@@ -20,8 +20,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlab.core import Reward, RowError, Score, register
+from rewardlab.errors import RowError
 from rewardlab.quiet import quiet_loading
+from rewardlab.registry import register
+from rewardlab.reward import Reward, Score
 from rewardlab.text import prompt_text, strip_think, to_text
 
 #: The default embedding model; this name (with or without ``sentence-transformers/``) loads the copy shipped in
