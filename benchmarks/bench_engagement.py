@@ -75,10 +75,10 @@ def child(mode: str, loop_rows: int) -> None:
     start = time.perf_counter()
     rewardlab.get("engagement")(prompts, completions)
     batched = time.perf_counter() - start
-    from rewardlab.rewards.engagement import DEFAULT_MODEL, load_model
+    from rewardlab.rewards.engagement import DEFAULT_MODEL, load_encoder
 
     start = time.perf_counter()
-    load_model(DEFAULT_MODEL).encode(list(dict.fromkeys(prompts + completions)), batch_size=64)
+    load_encoder(DEFAULT_MODEL).encode(list(dict.fromkeys(prompts + completions)), batch_size=64)
     embed_only = time.perf_counter() - start
     reward = rewardlab.get("engagement")
     start = time.perf_counter()

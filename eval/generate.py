@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -25,8 +24,8 @@ from rewardlab.cli.framework import user_errors
 from rewardlab.engine.read import InputError, read_jsonl, source_name
 from rewardlab.engine.validate import require_text
 from rewardlab.engine.write import write_jsonl
-from rewardlab.errors import RewardlabError, first_line
-from rewardlab.quiet import quiet_loading
+from rewardlab.errors import RewardlabError
+from rewardlab.models import load_causal_lm
 
 #: Columns every generation row has; an input column of the same name is replaced.
 GENERATED = ("prompt_id", "sample", "prompt", "completion")
@@ -134,7 +133,7 @@ def generate_rows(
     import transformers
 
     settings = settings or SamplingSettings()
-    lm, tokenizer = load_model(str(model), None if adapter is None else str(adapter))
+    lm, tokenizer = load_causal_lm(str(model), None if adapter is None else str(adapter))
     texts = [_format(tokenizer, record["prompt"], settings.system_prompt) for record in prompts]
     greedy = settings.temperature == 0
     draws = 1 if greedy else settings.num_samples
@@ -172,47 +171,6 @@ def generate_rows(
                 | carried
             )
     return rows
-
-
-def load_model(model: str, adapter: str | None = None, dtype: Any = "auto") -> tuple[Any, Any]:
-    """Load a causal LM (on the GPU when there is one), its tokenizer set for left padding, and a peft adapter.
-
-    ``dtype`` goes to ``from_pretrained``: ``auto`` keeps the checkpoint's (bf16 for Qwen). ``grpo-train`` loads
-    through here too.
-
-    Raises:
-        GenerationError: The model, its tokenizer or the adapter cannot be loaded.
-
-    """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if not Path(model).exists() and (
-        Path(model).is_absolute() or model.startswith((".", "~")) or model.count("/") > 1
-    ):
-        raise GenerationError(f"cannot load model '{model}': no such directory")
-    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
-        raise GenerationError(f"adapter '{adapter}': no adapter_config.json there (expected a peft adapter directory)")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model)
-        with quiet_loading():
-            lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
-    except (OSError, ValueError) as error:
-        hint = "" if Path(model).exists() else " (and there is no local directory of that name)"
-        raise GenerationError(f"cannot load model '{model}': {first_line(error)}{hint}") from None
-    if adapter is not None:
-        from peft import PeftModel
-
-        try:
-            with quiet_loading():
-                lm = PeftModel.from_pretrained(lm, adapter)
-        except (OSError, ValueError, RuntimeError, KeyError) as error:
-            raise GenerationError(f"cannot load adapter '{adapter}' on '{model}': {first_line(error)}") from None
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    return lm.to(device).eval(), tokenizer
 
 
 def _format(tokenizer: Any, prompt: str | list[dict[str, Any]], system_prompt: str | None) -> str:

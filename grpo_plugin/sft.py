@@ -18,7 +18,7 @@ from grpo_plugin import runs
 from grpo_plugin.callbacks import RecordRun, StopOnSignal
 from grpo_plugin.config import SFTTrainConfig
 from grpo_plugin.data import load_pairs, to_dataset
-from grpo_plugin.train import TrainError, TrainResult, load_model, lora_config, run_trainer, trainer_args
+from grpo_plugin.train import TrainError, TrainResult, load_policy, lora_config, run_trainer, trainer_args
 from rewardlab.errors import ConfigError, first_line
 
 
@@ -49,7 +49,7 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
     dataset = to_dataset(load_pairs(config.data, config.system_prompt))
     args = sft_config(config)
     checkpoint, record = runs.start(config)
-    model, tokenizer = load_model(config.model, full_precision=not config.lora)
+    model, tokenizer = load_policy(config.model, full_precision=not config.lora)
     stop = StopOnSignal(stream)
     try:
         trainer = SFTTrainer(

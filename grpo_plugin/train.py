@@ -22,7 +22,6 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOConfig, GRPOTrainer
 
-from eval.generate import load_model as load_causal_lm
 from grpo_plugin import runs
 from grpo_plugin.callbacks import (
     ZERO_VARIANCE_SHARE,
@@ -39,6 +38,7 @@ from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, Learnabili
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
 from rewardlab.errors import ConfigError, RewardlabError, first_line
+from rewardlab.models import load_causal_lm
 
 
 class TrainError(RewardlabError):
@@ -142,8 +142,8 @@ def lora_config(config: RunConfig) -> Any:
     )
 
 
-def load_model(name: str, full_precision: bool = False) -> tuple[Any, Any]:
-    """Load a causal LM and its tokenizer as :func:`eval.generate.load_model` does, in the dtype training wants.
+def load_policy(name: str, full_precision: bool = False) -> tuple[Any, Any]:
+    """Load a causal LM and its tokenizer as :func:`rewardlab.models.load_causal_lm` does, in the dtype training wants.
 
     On a GPU the weights keep the checkpoint's dtype (bf16 for Qwen) unless ``full_precision`` (full fine-tuning
     keeps float32 master weights); on CPU they are float32.
@@ -232,7 +232,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         }
         extra = {INDEX_COLUMN: list(range(len(prompts)))}
     dataset = to_dataset(prompts, extra)
-    model, tokenizer = load_model(config.model, full_precision=not config.lora)
+    model, tokenizer = load_policy(config.model, full_precision=not config.lora)
     if config.init_adapter:
         model = load_adapter(model, config.init_adapter)
     stop = StopOnSignal(stream)
@@ -357,7 +357,7 @@ def preflight(config: TrainConfig, num_prompts: int = 4, stream: TextIO | None =
     stream = stream or sys.stdout
     prompts, rewards = prepare(config)
     rows = random.Random(config.seed).sample(prompts.rows, min(num_prompts, len(prompts)))
-    model, tokenizer = load_model(config.model)
+    model, tokenizer = load_policy(config.model)
     completions, ids = generate_groups(model, tokenizer, [row["prompt"] for row in rows], config)
     g = config.num_generations
     repeated = [row for row in rows for _ in range(g)]

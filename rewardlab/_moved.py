@@ -49,6 +49,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "rewardlab.workers": ("rewardlab.engine.workers", "rewardlab.engine.score"),
     "rewardlab.ray_engine": ("rewardlab.engine.ray_engine",),
     "rewardlab.clierrors": ("rewardlab.cli.framework",),
+    "rewardlab.quiet": ("rewardlab.models",),
     "rewardlab.engagement": ("rewardlab.rewards.engagement",),
     "rewardlab.reward_model": ("rewardlab.rewards.reward_model",),
     "rewardlab.polychromic": ("rewardlab.rewards.polychromic",),

@@ -159,7 +159,7 @@ def test_repeating_a_word_never_raises_diversity(words, data):
 @given(st.text(max_size=300), st.text(max_size=300))
 def test_reward_is_within_bounds(post, reply):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(eng, "load_model", lambda model: CountingEncoder())
+        patch.setattr(eng, "load_encoder", lambda model: CountingEncoder())
         [score] = Engagement().score([post], [reply])
     assert 0.0 <= score.value <= 1.0
     assert all(v is None or 0.0 <= v <= 1.0 for v in score.components.values())
@@ -253,7 +253,7 @@ class CountingEncoder:
 @pytest.fixture
 def encoder(monkeypatch):
     fake = CountingEncoder()
-    monkeypatch.setattr(eng, "load_model", lambda model: fake)
+    monkeypatch.setattr(eng, "load_encoder", lambda model: fake)
     return fake
 
 
@@ -300,7 +300,7 @@ def test_pickling_leaves_out_the_cache_and_the_model(reward):
 
 
 def test_rewards_naming_the_same_model_share_it(reward):
-    assert eng.load_model("all-MiniLM-L6-v2") is eng.load_model("sentence-transformers/all-MiniLM-L6-v2")
+    assert eng.load_encoder("all-MiniLM-L6-v2") is eng.load_encoder("sentence-transformers/all-MiniLM-L6-v2")
 
 
 # --- fresh post/reply pairs: the good reply wins, off-topic loses on relevance -------------------------------------

@@ -179,6 +179,24 @@ def _read_line(handle: IO[bytes], name: str, number: int) -> bytes:
     return raw
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's keys and values, refused when a key repeats (JSON parsers keep one of the values silently)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return data
+
+
+#: One decoder for every line: with the hook it is as fast as ``json.loads`` (which builds a decoder per call).
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
 def _parse_line(raw: bytes, name: str, number: int) -> dict[str, Any] | None:
     """The JSON object of one line, or None for a blank line."""
     try:
@@ -188,7 +206,9 @@ def _parse_line(raw: bytes, name: str, number: int) -> dict[str, Any] | None:
     if not text.strip():
         return None
     try:
-        data = json.loads(text)
+        data = _DECODER.decode(text)
+    except _DuplicateKey as error:
+        raise InputError(name, number, f"the key '{error.key}' appears twice in one object") from None
     except json.JSONDecodeError as error:
         raise InputError(name, number, f"malformed JSON: {error.msg} (column {error.colno})") from None
     except RecursionError:

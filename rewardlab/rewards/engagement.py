@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardlab.errors import RowError
-from rewardlab.quiet import quiet_loading
+from rewardlab.models import quiet_loading
 from rewardlab.registry import register
 from rewardlab.reward import Reward, Score
 from rewardlab.text import prompt_text, strip_think, to_text
@@ -292,7 +292,7 @@ def model_path(model: str) -> str:
     return model
 
 
-def load_model(model: str) -> Any:
+def load_encoder(model: str) -> Any:
     """Load a SentenceTransformer once per process; every reward naming the same model shares it."""
     path = model_path(model)
     with _MODELS_LOCK:
@@ -399,7 +399,7 @@ class Engagement(Reward):
                 found[text] = vector
         todo = [text for text in distinct if text not in found]
         if todo:
-            vectors = load_model(self.model).encode(
+            vectors = load_encoder(self.model).encode(
                 todo, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
             )
             found.update(zip(todo, vectors))

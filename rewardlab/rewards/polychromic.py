@@ -36,7 +36,7 @@ from rewardlab.metrics.selfbleu import sentence_self_bleu
 from rewardlab.metrics.tokens import token_ids
 from rewardlab.registry import build, register
 from rewardlab.reward import Reward, Score, group_keys
-from rewardlab.rewards.engagement import DEFAULT_MODEL, load_model
+from rewardlab.rewards.engagement import DEFAULT_MODEL, load_encoder
 from rewardlab.text import to_text
 from rewardlab.user import as_reward_value as _as_reward_value
 
@@ -271,7 +271,7 @@ class Polychromic(Reward):
         if self.diversity != "embedding" or not texts:
             return {}
         distinct = list(dict.fromkeys(texts))
-        encoded = load_model(self.model).encode(distinct, normalize_embeddings=True, convert_to_numpy=True)
+        encoded = load_encoder(self.model).encode(distinct, normalize_embeddings=True, convert_to_numpy=True)
         return {text: vector.tolist() for text, vector in zip(distinct, encoded)}
 
 

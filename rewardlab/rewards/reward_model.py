@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardlab.errors import RowError
-from rewardlab.quiet import quiet_loading
+from rewardlab.models import quiet_loading
 from rewardlab.registry import register
 from rewardlab.reward import Reward, Score
 from rewardlab.text import strip_think, to_text
