@@ -136,7 +136,7 @@ def main() -> None:
         elapsed, base_verdicts = run_baseline(programs, args.workers)
         base_times.append(elapsed)
         if ours_verdicts != base_verdicts:
-            differ = [i for i, (a, b) in enumerate(zip(ours_verdicts, base_verdicts)) if a != b]
+            differ = [i for i, (a, b) in enumerate(zip(ours_verdicts, base_verdicts, strict=True)) if a != b]
             sys.exit(f"verdicts differ on programs {differ[:10]}")
     ours_time, base_time = statistics.median(ours_times), statistics.median(base_times)
 

@@ -82,7 +82,7 @@ def child(mode: str, loop_rows: int) -> None:
     embed_only = time.perf_counter() - start
     reward = rewardlab.get("engagement")
     start = time.perf_counter()
-    for prompt, completion in zip(prompts[:loop_rows], completions[:loop_rows]):
+    for prompt, completion in zip(prompts[:loop_rows], completions[:loop_rows], strict=True):
         reward([prompt], [completion])
     per_row = (time.perf_counter() - start) / loop_rows
     print(json.dumps({"batched": batched, "embed": embed_only, "loop": per_row * len(completions)}))

@@ -80,7 +80,7 @@ def replies(size: int, seed: int) -> list[str]:
     counts = rng.integers(1, 5, 60_000)
     drawn_syllables = [syllables[i] for i in rng.integers(0, len(syllables), counts.sum()).tolist()]
     starts = (np.cumsum(counts) - counts).tolist()
-    made_up = dict.fromkeys("".join(drawn_syllables[s : s + n]) for s, n in zip(starts, counts.tolist()))
+    made_up = dict.fromkeys("".join(drawn_syllables[s : s + n]) for s, n in zip(starts, counts.tolist(), strict=True))
     made_up = [word for word in made_up if word not in FUNCTION_WORDS]
     vocabulary = np.array(FUNCTION_WORDS + made_up[: 40_000 - len(FUNCTION_WORDS)], dtype=object)
     rank_weights = 1 / (np.arange(len(vocabulary)) + 2.7)
@@ -92,7 +92,7 @@ def replies(size: int, seed: int) -> list[str]:
     for i in np.flatnonzero(mentions).tolist():
         words[i] = f"@user{rng.integers(0, 5000)}"
     starts = np.cumsum(lengths) - lengths
-    texts = [" ".join(words[s : s + n]) for s, n in zip(starts.tolist(), lengths.tolist())]
+    texts = [" ".join(words[s : s + n]) for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
     capitalise = rng.random(size) < 0.4
     stock = rng.random(size) < 0.05
     for i in np.flatnonzero(capitalise | stock).tolist():
@@ -142,7 +142,7 @@ def main() -> int:
     reference, plain_seconds, plain_cpu = timed(plain_loop, texts)
     runs = sorted((timed(sentence_self_bleu, texts) for _ in range(REPEATS)), key=lambda run: run[1])
     ours, our_seconds, our_cpu = runs[REPEATS // 2]
-    difference = max(abs(a - b) for a, b in zip(reference, ours))
+    difference = max(abs(a - b) for a, b in zip(reference, ours, strict=True))
     ratio = plain_seconds / our_seconds
     print(
         f"N={args.n}: plain sacrebleu loop {plain_seconds:.2f} s, eval.self_bleu {our_seconds * 1000:.1f} ms (the "

@@ -236,7 +236,7 @@ def compare_runs(
     for run in runs:
         for k in ks:
             _check_k(run, k)
-    aligned = {run.name: _Aligned(run, order) for run, order in zip(runs, orders)}
+    aligned = {run.name: _Aligned(run, order) for run, order in zip(runs, orders, strict=True)}
     sample_counts = runs[0].samples.tolist()
 
     per_prompt: list[_PerPrompt] = []
@@ -297,7 +297,9 @@ class _Aligned:
 
     def pass_values(self, k: int) -> np.ndarray:
         return np.fromiter(
-            (pass_at_k(n, c, k) for n, c in zip(self.samples, self.correct)), dtype=float, count=len(self.samples)
+            (pass_at_k(n, c, k) for n, c in zip(self.samples, self.correct, strict=True)),
+            dtype=float,
+            count=len(self.samples),
         )
 
 
@@ -355,7 +357,7 @@ def _metric(metric: _PerPrompt, aligned: dict[str, _Aligned], n_boot: int, seed:
             interval = {"ci_low": test.ci_low, "ci_high": test.ci_high}
             test = dataclasses.replace(exact, **interval, details={**exact.details, "ci": test.details})
         tests[name] = test
-    adjusted = dict(zip(tests, holm([test.p_value for test in tests.values()])))
+    adjusted = dict(zip(tests, holm([test.p_value for test in tests.values()]), strict=True))
     return MetricResult(metric.name, metric.better, metric.note, estimates, tests, adjusted)
 
 

@@ -155,7 +155,7 @@ def generate_rows(
         with torch.inference_mode():
             output = lm.generate(**encoded, **options)
         new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        for job, text in zip(batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
+        for job, text in zip(batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
             completions[job] = text
         if progress is not None:
             progress(len(batch))

@@ -112,5 +112,5 @@ def mean_pass_at_k(
         raise ValueError(f"{len(samples)} sample counts given for {len(correct)} correct counts")
     if not samples:
         raise ValueError("pass@k needs at least one problem")
-    values = [pass_at_k(n, c, k) for n, c in zip(samples, correct)]
+    values = [pass_at_k(n, c, k) for n, c in zip(samples, correct, strict=True)]
     return PassAtK(k, mean_estimate(values, n_boot=n_boot, seed=seed), values, min(samples), max(samples))

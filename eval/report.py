@@ -80,7 +80,7 @@ def render_table(comparison: Comparison) -> str:
         lines = [_heading(comparison, run.name)]
         last = len(header) - 2  # the test's name, left-aligned like the metric's; the winner ends the line
         for r in [header, *rows]:
-            cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:last], widths[1:last])]
+            cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:last], widths[1:last], strict=True)]
             cells += [r[last].ljust(widths[last]), r[-1]]
             lines.append("  ".join(cells).rstrip())
         blocks.append("\n".join(lines))
@@ -194,11 +194,12 @@ def plot_metrics(comparison: Comparison) -> bytes:
     width = 3.2 + 0.4 * max(0, len(names) - 3)  # wider panels when more bars share them
     figure = Figure(figsize=(width * columns, 2.8 * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    for ax, metric in zip(axes, comparison.metrics):
+    for ax, metric in zip(axes[: len(comparison.metrics)], comparison.metrics, strict=True):
         estimates = [metric.estimates[name] for name in names]
-        heights = [e.value for e in estimates]
-        errors = [[e.value - e.ci_low for e in estimates], [e.ci_high - e.value for e in estimates]]
-        ax.bar(names, heights, yerr=errors, capsize=4, color=[f"C{i % 10}" for i in range(len(names))])
+        ax.bar(names, [e.value for e in estimates], color=[f"C{i % 10}" for i in range(len(names))])
+        # A percentile interval need not hold the estimate (few resamples, skewed data), so it is drawn as a line of
+        # its own rather than as error bars around the estimate.
+        ax.vlines(names, [e.ci_low for e in estimates], [e.ci_high for e in estimates], color="black", linewidth=1.2)
         ax.set_title(f"{metric.name} ({metric.better} is better)", fontsize=9)
         ax.tick_params(labelsize=8)
         if len(names) > 2:
@@ -217,8 +218,8 @@ def plot_pass_at_k(comparison: Comparison) -> bytes:
     for name, curve in comparison.pass_curves.items():
         ks = [k for k, _ in curve]
         values = [e.value for _, e in curve]
-        errors = [[e.value - e.ci_low for _, e in curve], [e.ci_high - e.value for _, e in curve]]
-        ax.errorbar(ks, values, yerr=errors, marker="o", capsize=3, label=name)
+        (line,) = ax.plot(ks, values, marker="o", label=name)
+        ax.fill_between(ks, [e.ci_low for _, e in curve], [e.ci_high for _, e in curve], color=line.get_color(), alpha=0.2)
     ax.set_xlabel("k")
     ax.set_ylabel("pass@k")
     ax.set_title(f"pass@k (n={comparison.samples} samples per prompt)", fontsize=10)
@@ -239,7 +240,7 @@ def write_report(comparison: Comparison, out_dir: str | os.PathLike[str]) -> lis
         "report.md": render_markdown(comparison),
         "report.json": json.dumps(report_json(comparison), indent=2, allow_nan=False) + "\n",
     }
-    images = dict(zip(PLOTS, (plot_metrics(comparison), plot_pass_at_k(comparison))))
+    images = dict(zip(PLOTS, (plot_metrics(comparison), plot_pass_at_k(comparison)), strict=True))
     for name, text in texts.items():
         with atomic_writer(out / name) as handle:
             handle.write(text)

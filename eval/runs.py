@@ -143,14 +143,18 @@ def locate_runs(names: Sequence[str], runs_dir: str | os.PathLike[str] = "runs")
     """Resolve runs to ``(label, file)``; each is labelled by :func:`run_name`, or as given when names clash.
 
     Raises:
-        RunError: A run is not found.
+        RunError: A run is not found, or two names are the same run (a run compared with itself).
 
     """
     paths = [resolve_run(name, runs_dir) for name in names]
+    for index, path in enumerate(paths):
+        for other in range(index):
+            if path.resolve() == paths[other].resolve():
+                raise RunError(f"'{names[other]}' and '{names[index]}' are the same run ({path}): compare different runs")
     labels = [run_name(p) for p in paths]
     if len(set(labels)) < len(labels):
         labels = list(names)
-    return list(zip(labels, paths))
+    return list(zip(labels, paths, strict=True))
 
 
 def mixed_sources(provenances: Sequence[tuple[str, Provenance]]) -> list[str]:
@@ -301,7 +305,7 @@ def fill_scores(
         InputError: The reward rejected a column's type or value.
 
     """
-    for item, s in zip(items, score_rows(rows, scorer.reward, source, progress)):
+    for item, s in zip(items, score_rows(rows, scorer.reward, source, progress), strict=True):
         if item.reward is None:
             item.reward = s.value
         if item.correct is None:

@@ -69,7 +69,7 @@ class LearnabilityTracker:
     def update(self, indices: Sequence[int], rewards: Sequence[float | None]) -> None:
         """Record one generation batch: the prompt index and total reward of every completion in it."""
         groups: dict[int, list[float]] = {}
-        for index, reward in zip(indices, rewards):
+        for index, reward in zip(indices, rewards, strict=True):
             if reward is None or math.isnan(reward):
                 continue
             groups.setdefault(int(index), []).append(float(reward))

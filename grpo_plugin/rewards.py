@@ -34,7 +34,7 @@ class RewardSet:
 
     def settings(self) -> dict[str, Any]:
         """Each reward's weight and constructor settings (for the resolved config)."""
-        return {f.name: {"weight": w, **f.settings()} for f, w in zip(self.funcs, self.weights)}
+        return {f.name: {"weight": w, **f.settings()} for f, w in zip(self.funcs, self.weights, strict=True)}
 
     def total(self, per_reward: Sequence[Sequence[float | None]]) -> list[float | None]:
         """Combine per-reward values row by row as TRL does: weighted sum of the values that are not None.
@@ -45,8 +45,10 @@ class RewardSet:
 
         """
         rows = []
-        for values in zip(*per_reward):
-            present = [(w, v) for w, v in zip(self.weights, values) if v is not None and not math.isnan(v)]
+        for values in zip(*per_reward, strict=True):
+            present = [
+                (w, v) for w, v in zip(self.weights, values, strict=True) if v is not None and not math.isnan(v)
+            ]
             rows.append(sum(w * v for w, v in present) if present else None)
         return rows
 

@@ -194,7 +194,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             weights = self.reward_weights.to(rewards_per_func.device).unsqueeze(0)
             totals = (rewards_per_func * weights).nansum(dim=1)
             unscored = torch.isnan(rewards_per_func).all(dim=1)
-            self.tracker.update(indices, [None if u else t for t, u in zip(totals.tolist(), unscored.tolist())])
+            self.tracker.update(
+                indices, [None if u else t for t, u in zip(totals.tolist(), unscored.tolist(), strict=True)]
+            )
         return rewards_per_func
 
 
@@ -367,7 +369,7 @@ def preflight(config: TrainConfig, num_prompts: int = 4, stream: TextIO | None =
     per_reward = [
         func(prompts=batch_prompts, completions=completions, completion_ids=ids, **columns) for func in rewards.funcs
     ]
-    spreads = [spread(name, values, g) for name, values in zip(rewards.names, per_reward)]
+    spreads = [spread(name, values, g) for name, values in zip(rewards.names, per_reward, strict=True)]
     if len(rewards.funcs) > 1:
         spreads.append(spread("total", rewards.total(per_reward), g))
     print(

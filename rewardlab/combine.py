@@ -36,7 +36,7 @@ class WeightedSum(Reward):
 
     def settings(self) -> dict[str, Any]:
         """Return each reward's settings with its weight."""
-        return {r.name: {"weight": w, **r.settings()} for r, w in zip(self.rewards, self.weights)}
+        return {r.name: {"weight": w, **r.settings()} for r, w in zip(self.rewards, self.weights, strict=True)}
 
     def correct(self, score: Score) -> bool | None:
         """Correct when every part with a rule of its own is correct (the ``math`` preset: its accuracy part).
@@ -57,9 +57,9 @@ class WeightedSum(Reward):
         """Score the batch with every reward and add the weighted values."""
         per_reward = [r.score(prompts, completions, **columns) for r in self.rewards]
         combined = []
-        for row_scores in zip(*per_reward):
+        for row_scores in zip(*per_reward, strict=True):
             total, applies, components, details = 0.0, False, {}, {}
-            for reward, weight, s in zip(self.rewards, self.weights, row_scores):
+            for reward, weight, s in zip(self.rewards, self.weights, row_scores, strict=True):
                 components[reward.name] = s.value
                 components.update({f"{reward.name}/{k}": v for k, v in s.components.items()})
                 if s.details:

@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass
 
 from rewardlab import __version__
-from rewardlab.registry import available, unknown_reward
+from rewardlab.registry import lookup
 from rewardlab.reward import Reward
 
 
@@ -72,10 +72,7 @@ def describe(name: str) -> RewardHelp:
         [('max_length', 'int', '20480'), ('cache', 'int | None', 'None'), ('unit', 'str', "'auto'")]
 
     """
-    registry = available()
-    if name not in registry:
-        raise unknown_reward(name, registry)
-    cls = registry[name]
+    cls = lookup(name)
     sections = _doc_sections(inspect.cleandoc(cls.__doc__ or ""))
     summary, _, description = sections.get("", "").partition("\n")
     helps = _arg_helps(sections.get("Args:", ""))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import types
+import typing
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -41,10 +43,56 @@ def construct(label: str, factory: Callable[..., Any], params: dict[str, Any]) -
         raise ConfigError(
             f"reward '{label}' has no parameter {', '.join(map(repr, unknown))}{hint}; it takes: {takes}"
         )
+    for name, value in params.items():
+        problem = type_problem(factory, name, value)
+        if problem:
+            raise ConfigError(f"reward '{label}': parameter '{name}' {problem}")
     try:
         return factory(**params)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"reward '{label}': {error}") from None
+
+
+#: The annotations :func:`type_problem` checks, and how a value of each is described in an error.
+_SIMPLE_TYPES = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def type_problem(factory: Callable[..., Any], name: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for parameter ``name`` by its annotation, or None (also for unchecked types).
+
+    Only plain annotations are checked (``int``, ``float``, ``bool``, ``str``, each optionally ``| None``): enough
+    that ``-p batch_size=1.5`` is refused when the reward is built, not later by an internal error. A whole float
+    such as ``2.0`` counts as an int, and an int as a float; ``True`` counts as neither.
+
+    Example:
+        >>> def reward(batch_size: int = 64, scale: float | None = None): ...
+        >>> type_problem(reward, "batch_size", 1.5), type_problem(reward, "scale", None)
+        ('must be a whole number, got 1.5', None)
+
+    """
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        annotation = typing.get_type_hints(target).get(name)
+    except Exception:  # an annotation that does not evaluate (a name only imported for type checkers): not checked
+        return None
+    options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    kinds = [kind for kind in options if kind is not type(None)]
+    if len(kinds) != 1 or kinds[0] not in _SIMPLE_TYPES:
+        return None
+    kind = kinds[0]
+    if value is None:
+        return None if type(None) in options else f"must be {_SIMPLE_TYPES[kind]}, got null"
+    if kind is bool:
+        fits = isinstance(value, bool)
+    elif kind is int:
+        fits = not isinstance(value, bool) and (
+            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        )
+    elif kind is float:
+        fits = not isinstance(value, bool) and isinstance(value, (int, float))
+    else:
+        fits = isinstance(value, str)
+    return None if fits else f"must be {_SIMPLE_TYPES[kind]}, got {value!r}"
 
 
 def accepted_parameters(factory: Callable[..., Any]) -> set[str] | None:

@@ -145,14 +145,24 @@ def get(spec: str, **params: Any) -> Reward:
 
     """
     spec = spec.strip()
-    registry = available()
-    if spec in registry:
-        return construct(spec, registry[spec], params)
-    if spec in _BROKEN:
-        raise ConfigError(_BROKEN[spec])
-    if ":" in spec:
+    if ":" in spec and spec not in available():
         return FunctionReward(spec, **params)
-    raise unknown_reward(spec, registry)
+    return construct(spec, lookup(spec), params)
+
+
+def lookup(name: str) -> type[Reward]:
+    """The registered reward class called ``name``.
+
+    Raises:
+        ConfigError: No reward has that name (naming the closest ones), or its entry point could not be loaded.
+
+    """
+    registry = available()
+    if name in registry:
+        return registry[name]
+    if name in _BROKEN:
+        raise ConfigError(_BROKEN[name])
+    raise unknown_reward(name, registry)
 
 
 def unknown_reward(spec: str, registry: Iterable[str]) -> ConfigError:

@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 import re
 import shlex
 import textwrap
@@ -6,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 from rewardlab.cli import main
 from rewardlab.engine.batch import batches
@@ -19,14 +22,9 @@ def runner():
     return CliRunner()
 
 
-def jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 @pytest.fixture
 def math_rows(tmp_path):
-    return jsonl(
+    return write_jsonl(
         tmp_path / "rows.jsonl",
         [
             {"prompt": "2+2?", "completion": FORMATTED, "solution": "4"},
@@ -88,7 +86,9 @@ def test_bad_input_is_one_line_exit_2_and_no_output(runner, tmp_path, lines, mes
 
 
 def test_a_column_the_reward_needs_is_checked_before_scoring(runner, tmp_path):
-    source = jsonl(tmp_path / "in.jsonl", [{"prompt": "p", "completion": "c", "solution": "1"}, {"completion": "c"}])
+    source = write_jsonl(
+        tmp_path / "in.jsonl", [{"prompt": "p", "completion": "c", "solution": "1"}, {"completion": "c"}]
+    )
     result = runner.invoke(main, ["score", str(source), "--reward", "math-accuracy"])
     assert result.exit_code == 2
     assert f"{source}:2: field 'solution': missing" in result.stderr
@@ -120,7 +120,7 @@ def test_bad_options_are_one_line_exit_2(runner, math_rows, args, message):
 
 
 def test_existing_output_survives_a_failed_run(runner, tmp_path):
-    source = jsonl(tmp_path / "in.jsonl", [{"completion": "c"}])
+    source = write_jsonl(tmp_path / "in.jsonl", [{"completion": "c"}])
     source.write_text(source.read_text() + "{broken\n")
     out = tmp_path / "out.jsonl"
     out.write_text("previous results\n")
@@ -154,7 +154,7 @@ def test_list_names_every_reward_with_its_columns(runner):
 
 def test_split_is_stratified_and_deterministic(runner, tmp_path):
     rows = [{"prompt": "p", "completion": "x" * n} for n in range(1, 41)]
-    source = jsonl(tmp_path / "in.jsonl", rows)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
     module = tmp_path / "length.py"
     module.write_text("def length(prompts, completions, **kw):\n    return [float(len(c)) for c in completions]\n")
     args = ["split", str(source), "--reward", f"{module}:length", "--ratio", "0.5", "--seed", "7"]
@@ -267,7 +267,7 @@ def test_split_reuses_the_reward_column_when_the_signature_matches(runner, math_
     scored = tmp_path / "scored.jsonl"
     runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", "-o", str(scored)])
     rows = [json.loads(line) for line in scored.read_text().splitlines()]
-    jsonl(scored, [{**row, "reward": 10.0 + i} for i, row in enumerate(rows)])  # not what math-tags gives
+    write_jsonl(scored, [{**row, "reward": 10.0 + i} for i, row in enumerate(rows)])  # not what math-tags gives
     rewards, stderr = split_rewards(runner, scored, "math-tags", tmp_path / "split")
     assert rewards == [10.0, 11.0, 12.0]
     assert "reusing its reward column" in stderr
@@ -285,7 +285,7 @@ def test_split_refuses_a_reused_reward_that_is_not_a_number(runner, math_rows, t
     scored = tmp_path / "scored.jsonl"
     runner.invoke(main, ["score", str(math_rows), "-r", "math-tags", "-o", str(scored)])
     rows = [json.loads(line) for line in scored.read_text().splitlines()]
-    jsonl(scored, [{**rows[0], "reward": "high"}, *rows[1:]])
+    write_jsonl(scored, [{**rows[0], "reward": "high"}, *rows[1:]])
     result = runner.invoke(main, ["split", str(scored), "-r", "math-tags", "--out-dir", str(tmp_path / "split")])
     assert result.exit_code == 2
     assert f"{scored}:1: field 'reward': expected a finite number or null, got 'high'" in result.stderr
@@ -308,3 +308,36 @@ def test_readme_rewardlab_commands_run_verbatim_from_the_repository_root(runner,
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, shlex.split(command)[1:])
     assert result.exit_code == 0, result.output
+
+
+def test_rows_and_summary_into_one_file_are_refused_before_anything_is_written(runner, math_rows, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("keep me\n")
+    result = runner.invoke(
+        main, ["score", str(math_rows), "-r", "math-format", "-o", str(out), "--summary-json", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "-o and --summary-json name the same file" in result.output
+    assert out.read_text() == "keep me\n"
+
+
+def test_a_parameter_of_the_wrong_type_is_a_one_line_error(runner, math_rows):
+    result = runner.invoke(main, ["score", str(math_rows), "-r", "math-accuracy", "-p", "timeout=soon"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: reward 'math-accuracy': parameter 'timeout' must be a number, got 'soon'"
+
+
+def test_a_parameter_given_twice_is_refused(runner, math_rows):
+    result = runner.invoke(
+        main, ["score", str(math_rows), "-r", "math-accuracy", "-p", "timeout=1", "-p", "timeout=2"]
+    )
+    assert result.exit_code == 2
+    assert "-p timeout is given twice" in result.output
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    command = [sys.executable, "-c", "from rewardlab.cli import main; main()", "list"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""

@@ -469,7 +469,7 @@ def test_the_fixture_file_has_about_fifty_posts_with_replies_of_every_kind(fixtu
 def test_in_the_fixture_file_each_good_reply_beats_every_bad_reply_to_its_post(reward, fixture_rows):
     scores = reward([row["prompt"] for row in fixture_rows], [row["completion"] for row in fixture_rows])
     by_post = defaultdict(dict)
-    for row, value in zip(fixture_rows, scores):
+    for row, value in zip(fixture_rows, scores, strict=True):
         by_post[row["prompt_id"]].setdefault(row["kind"], value)
     losses = [
         (post, kind)

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 from eval.cli import main
 from eval.passk import pass_at_k
@@ -19,12 +20,6 @@ def runs_dir(fixtures_dir):
 
 def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def write_jsonl(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def test_passk_json_reports_every_k_with_n(runs_dir):
@@ -267,3 +262,17 @@ def test_bad_resampling_options_are_refused(runs_dir, option):
     result = invoke("accuracy", f"{runs_dir}/grpo/generations.jsonl", *option)
     assert result.exit_code == 2
     assert f"Invalid value for '{option[0]}'" in result.output
+
+
+def test_a_run_compared_with_itself_is_a_one_line_error(runs_dir):
+    result = invoke("compare", "grpo", "grpo", "--runs-dir", runs_dir)
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"Error: 'grpo' and 'grpo' are the same run ({runs_dir / 'grpo' / 'generations.jsonl'}): compare different runs"
+    )
+
+
+def test_one_bootstrap_resample_still_gives_a_report_with_plots(runs_dir, tmp_path):
+    result = invoke("compare", "baseline", "grpo", "--runs-dir", runs_dir, "--bootstrap", 1, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "metrics.png").stat().st_size > 0 and (tmp_path / "pass_at_k.png").stat().st_size > 0

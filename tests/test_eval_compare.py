@@ -5,18 +5,13 @@ import random
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 from eval.cli import main
 
 
 def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def write_jsonl(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def fixture_rows(fixtures_dir, name):

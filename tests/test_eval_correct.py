@@ -4,6 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 import rewardlab
 from eval.cli import main
@@ -15,12 +16,6 @@ WRONG = "<think>\n2+3\n</think>\n<answer>\n$\\boxed{5}$\n</answer>"
 
 def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def write_jsonl(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def math_rows(completions):

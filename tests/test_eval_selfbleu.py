@@ -166,7 +166,7 @@ def test_grouped_self_bleu_scores_each_group_on_its_own(texts, n_groups):
         warnings.simplefilter("ignore")
         per_group = self_bleu_by_group(texts, groups)
     for g, value in per_group.items():
-        members = [t for t, label in zip(texts, groups) if label == g]
+        members = [t for t, label in zip(texts, groups, strict=True) if label == g]
         assert value == pytest.approx(sum(plain_sacrebleu(members)) / len(members), abs=1e-9)
 
 

@@ -120,10 +120,10 @@ def test_grouped_distinct_counts_are_the_distinct_counts_of_each_groups_token_li
     counts = grouped_distinct_counts(token_ids(texts), groups, [1, 2, 3])
     for n in (1, 2, 3):
         expected = [
-            distinct_counts(tokenize([text for text, g in zip(texts, groups) if g == group]), n)
+            distinct_counts(tokenize([text for text, g in zip(texts, groups, strict=True) if g == group]), n)
             for group in range(len(counts[n][0]))
         ]
-        assert list(zip(counts[n][0].tolist(), counts[n][1].tolist())) == expected
+        assert list(zip(counts[n][0].tolist(), counts[n][1].tolist(), strict=True)) == expected
 
 
 def test_grouped_distinct_counts_keep_texts_and_groups_apart():

@@ -6,6 +6,7 @@ import tempfile
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 from eval.aggregate import DISTINCT_ORDERS, read_run, spool_run, summarize_units
 from eval.cli import main
@@ -22,12 +23,6 @@ def invoke(*args):
 def fixture_rows(fixtures_dir, name):
     text = (fixtures_dir / "runs" / name / "generations.jsonl").read_text()
     return [json.loads(line) for line in text.splitlines()]
-
-
-def write_jsonl(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def metrics(out):

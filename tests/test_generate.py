@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import read_jsonl
 
 from eval.generate import SamplingSettings, generate, generate_rows, load_prompts
 
@@ -29,14 +30,10 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def read_rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def sample_file(model: Path, data: Path, out: Path, *extra: str) -> list[dict]:
     code, output = run("--model", str(model), "--data", str(data), "--max-new-tokens", "6", "--out", str(out), *extra)
     assert code == 0, output
-    return read_rows(out)
+    return read_jsonl(out)
 
 
 def test_writes_one_row_per_prompt_and_sample(tiny_qwen: Path, prompts_file: Path, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_two_processes_train_on_the_same_prompt_groups(tiny_qwen: Path, tmp_path
     ranks = [[json.loads(line) for line in (tmp_path / f"rank{r}.jsonl").read_text().splitlines()] for r in (0, 1)]
     # Each group of 4 completions is split over the two processes (2 each): both must score the same prompt.
     assert len(ranks[0]) == len(ranks[1]) == 2
-    for batch0, batch1 in zip(*ranks):
+    for batch0, batch1 in zip(*ranks, strict=True):
         assert len(set(batch0)) == 1 and batch0 == batch1
 
 

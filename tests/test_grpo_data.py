@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from helpers import write_jsonl
 
 from grpo_plugin.data import check_columns, check_difficulty, load_prompts, to_dataset
 from grpo_plugin.rewards import build_rewards
 from rewardlab.engine.read import InputError
 from rewardlab.errors import ConfigError
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
 
 
 def test_jsonl_rows_keep_every_column(tmp_path):

@@ -20,6 +20,8 @@ def write(path, data: bytes):
         pytest.param(b'{"a": "\xff"}\n', r":1: not valid UTF-8", id="bad-utf8"),
         pytest.param(b"", r"no rows: the file is empty", id="empty"),
         pytest.param(b"\n  \n", r"no rows: the file is empty", id="only-blank-lines"),
+        pytest.param(b'{"a": 1, "a": 2}\n', r":1: the key 'a' appears twice in one object", id="duplicate-key"),
+        pytest.param(b'{"a": {"b": 1, "b": 1}}\n', r":1: the key 'b' appears twice", id="duplicate-nested-key"),
     ],
 )
 def test_read_jsonl_reports_file_and_line(tmp_path, content, message):

@@ -725,12 +725,12 @@ def test_fixture_completions_score_as_their_kind_says(math_rows):
         [r["completion"] for r in math_rows],
         solution=[r["solution"] for r in math_rows],
     )
-    for row, s in zip(math_rows, scores):
+    for row, s in zip(math_rows, scores, strict=True):
         got = (s.components["math-accuracy"], s.components["math-format"], s.components["math-tags"])
         assert got == EXPECTED_BY_KIND[row["kind"]], (row["prompt_id"], row["kind"], s.details)
 
 
 def test_fixture_repetitive_completions_are_penalised_most(math_rows):
     got = values("math-repetition", [r["completion"] for r in math_rows])
-    worst = {r["kind"] for r, v in zip(math_rows, got) if v < -0.5}
+    worst = {r["kind"] for r, v in zip(math_rows, got, strict=True) if v < -0.5}
     assert worst == {"repetitive"}

@@ -200,7 +200,7 @@ def test_weighted_polychromic_rewards_equal_the_polychromic_total():
         return [1.0 + 0.5 * v for v in brevity(completions)]
 
     combined = Polychromic(total, set_size=2)(["p"] * 4, texts)
-    assert [x + 0.5 * y for x, y in zip(*per_reward)] == pytest.approx(combined)
+    assert [x + 0.5 * y for x, y in zip(*per_reward, strict=True)] == pytest.approx(combined)
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_ray_engine_gives_the_local_engines_rows(local_ray, tmp_path):
         assert result.exit_code == 0, result.output
         scored[engine] = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["i"] for r in scored["ray"]] == list(range(12))
-    for local, remote in zip(scored["local"], scored["ray"]):
+    for local, remote in zip(scored["local"], scored["ray"], strict=True):
         assert remote["reward"] == pytest.approx(local["reward"], abs=1e-6)
         assert remote["components"] == pytest.approx(local["components"], abs=1e-6)
 

@@ -69,7 +69,9 @@ def test_returns_one_float_per_completion(chat_model):
 
 def test_batching_and_padding_do_not_change_scores(chat_model):
     batched = RewardModel(chat_model, batch_size=4)(PROMPTS, COMPLETIONS)
-    one_by_one = [RewardModel(chat_model, batch_size=1)([p], [c])[0] for p, c in zip(PROMPTS, COMPLETIONS)]
+    one_by_one = [
+        RewardModel(chat_model, batch_size=1)([p], [c])[0] for p, c in zip(PROMPTS, COMPLETIONS, strict=True)
+    ]
     assert batched == pytest.approx(one_by_one, abs=1e-5)
 
 

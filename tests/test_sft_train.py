@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from helpers import write_jsonl
 from test_grpo_interrupt import ROOT, wait_for
 from test_grpo_train import FAST
 
@@ -43,11 +44,6 @@ def split_rows(n: int = 16) -> list[dict]:
         }
         for i in range(n)
     ]
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
 
 
 def run(main_command, *args: str):

@@ -4,6 +4,7 @@ import statistics
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 import rewardlab
 from rewardlab.cli import main
@@ -29,13 +30,8 @@ def runner():
     return CliRunner()
 
 
-def jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def test_rows_are_scored_and_given_back_before_the_input_is_read_to_the_end(tmp_path, monkeypatch):
-    source = jsonl(tmp_path / "in.jsonl", [{"completion": f"c{i}"} for i in range(10)])
+    source = write_jsonl(tmp_path / "in.jsonl", [{"completion": f"c{i}"} for i in range(10)])
     read = []
 
     def counting_reader(path):
@@ -55,7 +51,9 @@ def test_a_group_level_reward_sees_whole_groups_of_an_unsorted_file(runner, tmp_
     (tmp_path / "groups.py").write_text(GROUP_SIZE)
     prompts = ["a"] * 400 + ["b"] * 400 + ["c"] * 400
     random.Random(0).shuffle(prompts)
-    source = jsonl(tmp_path / "in.jsonl", [{"prompt": p, "completion": "x", "i": i} for i, p in enumerate(prompts)])
+    source = write_jsonl(
+        tmp_path / "in.jsonl", [{"prompt": p, "completion": "x", "i": i} for i, p in enumerate(prompts)]
+    )
     monkeypatch.setattr(batch, "BUCKET_BYTES", 2048)  # many buckets, each holding whole groups
     out = tmp_path / "out.jsonl"
     result = runner.invoke(main, ["score", str(source), "-r", f"{tmp_path / 'groups.py'}:group_size", "-o", str(out)])
@@ -68,7 +66,7 @@ def test_a_group_level_reward_sees_whole_groups_of_an_unsorted_file(runner, tmp_
 def test_math_length_on_a_shuffled_file_matches_scoring_the_whole_file_at_once(runner, tmp_path, monkeypatch):
     rows = [row.data for row in read_jsonl("fixtures/math.jsonl")]
     random.Random(1).shuffle(rows)
-    source = jsonl(tmp_path / "in.jsonl", rows)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
     monkeypatch.setattr(batch, "BUCKET_BYTES", 4096)
     out = tmp_path / "out.jsonl"
     result = runner.invoke(main, ["score", str(source), "-r", "math-length", "-o", str(out)])
@@ -83,7 +81,7 @@ def test_an_error_on_a_late_line_names_it_and_leaves_the_target_as_it_was(runner
     spec = f"{tmp_path / 'groups.py'}:group_size" if group_level else "math-tags"
     rows = [{"prompt": f"p{i % 7}", "completion": "c"} for i in range(3000)]
     rows[2899] = {"prompt": "p"}
-    source = jsonl(tmp_path / "in.jsonl", rows)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out.jsonl"
     out.write_text("keep\n")
     result = runner.invoke(main, ["score", str(source), "-r", spec, "-o", str(out)])
@@ -109,7 +107,7 @@ def test_split_streams_to_the_same_files_as_before_for_a_seed(runner, tmp_path, 
         "def length(prompts, completions, **columns):\n    return [float(len(c)) for c in completions]\n"
     )
     lengths = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]
-    source = jsonl(
+    source = write_jsonl(
         tmp_path / "in.jsonl", [{"prompt": "p", "completion": "x" * n, "i": i} for i, n in enumerate(lengths)]
     )
     monkeypatch.setattr(batch, "CHUNK_ROWS", 5)

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_jsonl
 
 import rewardlab
 from rewardlab.cli import main
@@ -18,14 +19,9 @@ def runner():
     return CliRunner()
 
 
-def jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def test_two_workers_write_what_one_process_writes_in_the_same_order(runner, tmp_path):
     completions = ["<think>\nhm\n</think>\n<answer>\n4\n</answer>", "4", "<answer>\n4\n</answer>"]
-    source = jsonl(tmp_path / "in.jsonl", [{"completion": completions[i % 3], "i": i} for i in range(2000)])
+    source = write_jsonl(tmp_path / "in.jsonl", [{"completion": completions[i % 3], "i": i} for i in range(2000)])
     outputs = []
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}.jsonl"
@@ -38,7 +34,7 @@ def test_two_workers_write_what_one_process_writes_in_the_same_order(runner, tmp
 
 def test_a_user_function_is_scored_in_the_worker_processes(runner, tmp_path):
     (tmp_path / "mine.py").write_text(PID)
-    source = jsonl(tmp_path / "in.jsonl", [{"completion": "c"}] * 3000)
+    source = write_jsonl(tmp_path / "in.jsonl", [{"completion": "c"}] * 3000)
     out = tmp_path / "out.jsonl"
     args = ["score", str(source), "-r", f"{tmp_path / 'mine.py'}:pid", "-o", str(out), "--workers", "2"]
     result = runner.invoke(main, args)
@@ -51,7 +47,7 @@ def test_a_user_function_is_scored_in_the_worker_processes(runner, tmp_path):
 def test_a_row_error_in_a_worker_names_the_line(runner, tmp_path):
     rows = [{"completion": "<answer>\n$4$\n</answer>", "solution": "4"}] * 1500
     rows[299] = {"completion": "4", "solution": [4]}
-    source = jsonl(tmp_path / "in.jsonl", rows)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
     result = runner.invoke(main, ["score", str(source), "-r", "math-accuracy", "--workers", "2"])
     assert result.exit_code == 2
     assert f"{source}:300: field 'solution': expected a string or a number, got list" in result.output
@@ -65,7 +61,7 @@ def test_rewards_with_their_own_pool_stay_in_the_main_process():
 
 
 def test_workers_do_not_run_the_users_script_again(tmp_path):
-    source = jsonl(tmp_path / "in.jsonl", [{"completion": "c"}] * 1100)
+    source = write_jsonl(tmp_path / "in.jsonl", [{"completion": "c"}] * 1100)
     script = tmp_path / "run.py"
     args = ["score", str(source), "-r", "math-tags", "-o", str(tmp_path / "out.jsonl"), "--workers", "2"]
     script.write_text(
@@ -89,7 +85,7 @@ def slow(prompts, completions, **columns):
 
 def test_ctrl_c_while_workers_score_is_one_line_and_keeps_the_old_output(tmp_path):
     (tmp_path / "mine.py").write_text(SLOW)
-    source = jsonl(tmp_path / "in.jsonl", [{"completion": "x"} for _ in range(600_000)])
+    source = write_jsonl(tmp_path / "in.jsonl", [{"completion": "x"} for _ in range(600_000)])
     out = tmp_path / "out.jsonl"
     out.write_text("old\n")
     args = ["score", str(source), "-r", f"{tmp_path / 'mine.py'}:slow", "--workers", "2", "-o", str(out)]

@@ -138,13 +138,13 @@ class _ScoreBatch:
 
     def _score_lines(self, batch: pa.Table) -> pa.Table:
         lines = batch.column("line").to_pylist()
-        rows = [Row(line, json.loads(text)) for line, text in zip(lines, batch.column("row").to_pylist())]
+        rows = [Row(line, json.loads(text)) for line, text in zip(lines, batch.column("row").to_pylist(), strict=True)]
         try:
             scores = score_rows(rows, self.reward, self.source)
         except RewardlabError as error:  # sent back as data: the driver raises it as a one-line error
             return _lines_table([min(lines)], [""], [None], [""], [str(error)])
         stamp = signature(self.reward)
-        texts = [record_line(scored_record(row, s, stamp)) for row, s in zip(rows, scores)]
+        texts = [record_line(scored_record(row, s, stamp)) for row, s in zip(rows, scores, strict=True)]
         components = [json.dumps(s.components) for s in scores]
         return _lines_table(lines, texts, [s.value for s in scores], components, [None] * len(rows))
 
@@ -203,7 +203,9 @@ def _checked(batches: Any, summary: SummaryBuilder) -> Iterator[pa.Table]:
         errors = [error for error in batch.column("error").to_pylist() if error is not None]
         if errors:
             raise RewardlabError(errors[0])
-        for value, components in zip(batch.column("reward").to_pylist(), batch.column("components").to_pylist()):
+        for value, components in zip(
+            batch.column("reward").to_pylist(), batch.column("components").to_pylist(), strict=True
+        ):
             summary.add(value, json.loads(components))
         yield batch
 

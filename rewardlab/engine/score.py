@@ -53,7 +53,7 @@ def score_rows(
             scores = reward.score(prompts, completions, **columns)
         except RowError as error:
             raise InputError(source, chunk[error.index].line, error.message, error.field) from None
-        for i, s in zip(indices, scores):
+        for i, s in zip(indices, scores, strict=True):
             results[i] = s
         if progress is not None:
             progress(len(indices))
@@ -90,7 +90,7 @@ def score_chunk(reward: Reward, rows: Sequence[Row], source: str) -> list[tuple[
     stamp = signature(reward)
     return [
         (ScoredRow(row.line, record_line(scored_record(row, s, stamp)), s.value), s.components)
-        for row, s in zip(rows, scores)
+        for row, s in zip(rows, scores, strict=True)
     ]
 
 

@@ -153,7 +153,7 @@ def self_bleu_by_group(
             UserWarning,
             stacklevel=2,
         )
-    return dict(zip(sizes, group_means(scores, groups).tolist()))
+    return dict(zip(sizes, group_means(scores, groups).tolist(), strict=True))
 
 
 def signature(mode: str = "sacrebleu", max_order: int = 4, tokenize_name: str = DEFAULT_TOKENIZER) -> str:

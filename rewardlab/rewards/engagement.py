@@ -379,7 +379,7 @@ class Engagement(Reward):
         self.max_words = max_words
         self.batch_size = batch_size
         self.cache_size = cache_size
-        self._weights = dict(zip(COMPONENTS, weights))
+        self._weights = dict(zip(COMPONENTS, weights, strict=True))
         self._cache: OrderedDict[str, Any] = OrderedDict()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -402,9 +402,9 @@ class Engagement(Reward):
             vectors = load_encoder(self.model).encode(
                 todo, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
             )
-            found.update(zip(todo, vectors))
+            found.update(zip(todo, vectors, strict=True))
             if self.cache_size:
-                self._cache.update(zip(todo, vectors))
+                self._cache.update(zip(todo, vectors, strict=True))
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return found
@@ -413,9 +413,9 @@ class Engagement(Reward):
         """Score each reply against its post; see the class docstring for the components."""
         posts = [_text(prompt_text, prompt, i, "prompt").strip() for i, prompt in enumerate(prompts)]
         replies = [strip_think(_text(to_text, reply, i, "completion")) for i, reply in enumerate(completions)]
-        vectors = self.embed([t for pair in zip(posts, replies) if all(pair) for t in pair])
+        vectors = self.embed([t for pair in zip(posts, replies, strict=True) if all(pair) for t in pair])
         scores = []
-        for post, reply in zip(posts, replies):
+        for post, reply in zip(posts, replies, strict=True):
             cosine = float(vectors[post] @ vectors[reply]) if post and reply else None
             components = {
                 "relevance": None if not post else 0.0 if cosine is None else relevance(cosine),

@@ -84,7 +84,7 @@ def embedding_diversity(texts: Sequence[str], vectors: dict[str, Any]) -> float:
         raise ValueError(f"diversity needs at least two texts, got {len(texts)}")
     distances = []
     for a, b in itertools.combinations(texts, 2):
-        cosine = 1.0 if a == b else math.fsum(x * y for x, y in zip(vectors[a], vectors[b]))
+        cosine = 1.0 if a == b else math.fsum(x * y for x, y in zip(vectors[a], vectors[b], strict=True))
         distances.append(min(2.0, max(0.0, 1.0 - cosine)))
     return math.fsum(distances) / len(distances)
 
@@ -192,7 +192,7 @@ class Polychromic(Reward):
         texts = [to_text(c) for c in completions]
         keys = group_keys(prompts, columns.get("prompt_id"), len(texts))
         groups: dict[Any, list[int]] = {}
-        for index, (key, s) in enumerate(zip(keys, base)):
+        for index, (key, s) in enumerate(zip(keys, base, strict=True)):
             if s.value is not None:
                 groups.setdefault(key, []).append(index)
         vectors = self._embed([texts[i] for rows in groups.values() for i in rows if len(rows) > 1])
@@ -272,7 +272,7 @@ class Polychromic(Reward):
             return {}
         distinct = list(dict.fromkeys(texts))
         encoded = load_encoder(self.model).encode(distinct, normalize_embeddings=True, convert_to_numpy=True)
-        return {text: vector.tolist() for text, vector in zip(distinct, encoded)}
+        return {text: vector.tolist() for text, vector in zip(distinct, encoded, strict=True)}
 
 
 def _name_of(reward: Any) -> str:

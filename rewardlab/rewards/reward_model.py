@@ -106,7 +106,7 @@ class RewardModel(Reward):
         import torch
 
         texts = []
-        for index, (prompt, completion) in enumerate(zip(prompts, completions)):
+        for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True)):
             for field, value in (("prompt", prompt), ("completion", completion)):
                 try:
                     to_text(value)
@@ -129,6 +129,6 @@ class RewardModel(Reward):
                     return_tensors="pt",
                 ).to(model.device)
                 logits = model(**inputs).logits[:, 0].float().tolist()
-                for i, logit in zip(batch, logits):
+                for i, logit in zip(batch, logits, strict=True):
                     values[i] = logit if math.isfinite(logit) else None
         return [Score(value) for value in values]

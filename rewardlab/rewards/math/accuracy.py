@@ -44,7 +44,7 @@ class _Verified(Reward):
         rows = [i for i, gold in enumerate(golds) if gold is not None]
         found = verify_batch([golds[i] for i in rows], [self.region(texts[i]) for i in rows], self.timeout)
         verdicts: list[Any] = [Verdict(None, error="no gold solution")] * len(texts)
-        for index, verdict in zip(rows, found):
+        for index, verdict in zip(rows, found, strict=True):
             verdicts[index] = verdict
         return texts, verdicts
 
@@ -112,7 +112,7 @@ class MathAccuracy(_Verified):
         """Verify each completion; details hold the answer text, the parsed answer and the parsed gold."""
         texts, verdicts = self.verdicts(completions, columns)
         scores = []
-        for text, verdict in zip(texts, verdicts):
+        for text, verdict in zip(texts, verdicts, strict=True):
             value = None if verdict.correct is None else float(verdict.correct)
             timed_out = None if verdict.correct is None else float(verdict.timed_out)
             scores.append(Score(value, {"timed_out": timed_out}, self.details(text, verdict)))
@@ -182,7 +182,7 @@ class MathCosine(_Verified):
         texts, verdicts = self.verdicts(completions, columns)
         counted, unit = lengths(texts, columns.get("completion_ids"), self.unit)
         scores = []
-        for text, verdict, length in zip(texts, verdicts, counted):
+        for text, verdict, length in zip(texts, verdicts, counted, strict=True):
             details = {**self.details(text, verdict), "length": length, "unit": unit}
             if verdict.correct is None:
                 scores.append(Score(None, {"correct": None, "length": float(length)}, details))
@@ -233,11 +233,11 @@ class MathLength(_Verified):
         counted, unit = lengths(texts, columns.get("completion_ids"), self.unit)
         keys = group_keys(prompts, columns.get("prompt_id"), len(texts))
         groups: dict[Any, list[int]] = {}
-        for index, (key, verdict) in enumerate(zip(keys, verdicts)):
+        for index, (key, verdict) in enumerate(zip(keys, verdicts, strict=True)):
             if verdict.correct is not None:
                 groups.setdefault(key, []).append(counted[index])
         scores = []
-        for text, verdict, length, key in zip(texts, verdicts, counted, keys):
+        for text, verdict, length, key in zip(texts, verdicts, counted, keys, strict=True):
             details = {**self.details(text, verdict), "length": length, "unit": unit}
             if verdict.correct is None:
                 scores.append(Score(None, {"correct": None, "length": float(length)}, details))

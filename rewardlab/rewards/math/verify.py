@@ -90,14 +90,14 @@ def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -
 
     """
     gold_of = _GOLDS.lookup(golds, timeout)
-    pairs = list(dict.fromkeys((g, a) for g, a in zip(golds, answers) if gold_of[g].correct is not None))
-    by_pair = dict(zip(pairs, _pool().run([("answer", g, a) for g, a in pairs], timeout)))
+    pairs = list(dict.fromkeys((g, a) for g, a in zip(golds, answers, strict=True) if gold_of[g].correct is not None))
+    by_pair = dict(zip(pairs, _pool().run([("answer", g, a) for g, a in pairs], timeout), strict=True))
     # A busy host can make a plain answer miss its time, or lose its worker: each such pair gets one more try on a
     # fresh worker, and only an answer that fails so twice is the answer's fault.
     again = [pair for pair, result in by_pair.items() if result[0] in RETRIED]
-    by_pair.update(zip(again, _pool().run([("answer", g, a) for g, a in again], timeout)))
+    by_pair.update(zip(again, _pool().run([("answer", g, a) for g, a in again], timeout), strict=True))
     verdicts = []
-    for gold, answer in zip(golds, answers):
+    for gold, answer in zip(golds, answers, strict=True):
         known = gold_of[gold]
         if known.correct is None:
             verdicts.append(replace(known))
@@ -135,7 +135,9 @@ class _GoldCache:
             for gold in found:
                 self._known.move_to_end(gold)
         missing = [g for g in distinct if g not in found]
-        for gold, (status, *payload) in zip(missing, _pool().run([("gold", g) for g in missing], timeout)):
+        for gold, (status, *payload) in zip(
+            missing, _pool().run([("gold", g) for g in missing], timeout), strict=True
+        ):
             if status != "ok":
                 # Not remembered: a gold that ran out of time on a loaded machine may parse next time.
                 found[gold] = Verdict(None, timed_out=status == "timeout", error=_error(status, payload))
