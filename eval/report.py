@@ -219,7 +219,8 @@ def plot_pass_at_k(comparison: Comparison) -> bytes:
         ks = [k for k, _ in curve]
         values = [e.value for _, e in curve]
         (line,) = ax.plot(ks, values, marker="o", label=name)
-        ax.fill_between(ks, [e.ci_low for _, e in curve], [e.ci_high for _, e in curve], color=line.get_color(), alpha=0.2)
+        lows, highs = [e.ci_low for _, e in curve], [e.ci_high for _, e in curve]
+        ax.fill_between(ks, lows, highs, color=line.get_color(), alpha=0.2)
     ax.set_xlabel("k")
     ax.set_ylabel("pass@k")
     ax.set_title(f"pass@k (n={comparison.samples} samples per prompt)", fontsize=10)

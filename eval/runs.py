@@ -150,7 +150,8 @@ def locate_runs(names: Sequence[str], runs_dir: str | os.PathLike[str] = "runs")
     for index, path in enumerate(paths):
         for other in range(index):
             if path.resolve() == paths[other].resolve():
-                raise RunError(f"'{names[other]}' and '{names[index]}' are the same run ({path}): compare different runs")
+                same = f"'{names[other]}' and '{names[index]}' are the same run ({path})"
+                raise RunError(f"{same}: compare different runs")
     labels = [run_name(p) for p in paths]
     if len(set(labels)) < len(labels):
         labels = list(names)

@@ -1,8 +1,8 @@
 import json
-import subprocess
-import sys
 import re
 import shlex
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 

@@ -34,7 +34,8 @@ class Shout(Reward):
         self.bonus = bonus
 
     def score(self, prompts, completions, **columns):
-        return [Score(1.0 + self.bonus if c.endswith("!") else 0.0, {"shouted": float(c.endswith("!"))}) for c in completions]
+        shouted = [c.endswith("!") for c in completions]
+        return [Score(1.0 + self.bonus if s else 0.0, {"shouted": float(s)}) for s in shouted]
 
 
 def exclaims(completions, **kwargs):

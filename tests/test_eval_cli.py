@@ -268,7 +268,8 @@ def test_a_run_compared_with_itself_is_a_one_line_error(runs_dir):
     result = invoke("compare", "grpo", "grpo", "--runs-dir", runs_dir)
     assert result.exit_code == 2
     assert result.output.strip() == (
-        f"Error: 'grpo' and 'grpo' are the same run ({runs_dir / 'grpo' / 'generations.jsonl'}): compare different runs"
+        f"Error: 'grpo' and 'grpo' are the same run ({runs_dir / 'grpo' / 'generations.jsonl'}): "
+        "compare different runs"
     )
 
 
