@@ -30,7 +30,7 @@ MOVED: dict[str, tuple[str, ...]] = {
         "rewardlab.engine.read",
         "rewardlab.engine.validate",
         "rewardlab.engine.write",
-        "rewardlab.engine.batch",
+        "rewardlab.engine.score",
     ),
     "rewardlab.scoring": (
         "rewardlab.engine.batch",

@@ -43,56 +43,74 @@ def construct(label: str, factory: Callable[..., Any], params: dict[str, Any]) -
         raise ConfigError(
             f"reward '{label}' has no parameter {', '.join(map(repr, unknown))}{hint}; it takes: {takes}"
         )
-    for name, value in params.items():
-        problem = type_problem(factory, name, value)
-        if problem:
-            raise ConfigError(f"reward '{label}': parameter '{name}' {problem}")
     try:
-        return factory(**params)
+        return factory(**{name: typed_value(factory, name, value) for name, value in params.items()})
     except (TypeError, ValueError) as error:
         raise ConfigError(f"reward '{label}': {error}") from None
 
 
-#: The annotations :func:`type_problem` checks, and how a value of each is described in an error.
+#: The annotations :func:`typed_value` checks, and how a value of each is described in an error.
 _SIMPLE_TYPES = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
 
 
-def type_problem(factory: Callable[..., Any], name: str, value: Any) -> str | None:
-    """What is wrong with ``value`` for parameter ``name`` by its annotation, or None (also for unchecked types).
+def typed_value(factory: Callable[..., Any], name: str, value: Any) -> Any:
+    """``value`` for parameter ``name`` as its plain annotation asks, or a ValueError saying what is wrong.
 
     Only plain annotations are checked (``int``, ``float``, ``bool``, ``str``, each optionally ``| None``): enough
-    that ``-p batch_size=1.5`` is refused when the reward is built, not later by an internal error. A whole float
-    such as ``2.0`` counts as an int, and an int as a float; ``True`` counts as neither.
+    that ``-p batch_size=1.5`` is refused when the reward is built, not later by an internal error. Text that reads
+    as the annotated type is converted (``"3"`` for an int, ``"true"`` for a bool: values from YAML files or
+    environment variables often arrive as text); an int counts as a float; ``True`` counts as no number. Other
+    annotations are left to the reward's own checks.
 
     Example:
-        >>> def reward(batch_size: int = 64, scale: float | None = None): ...
-        >>> type_problem(reward, "batch_size", 1.5), type_problem(reward, "scale", None)
-        ('must be a whole number, got 1.5', None)
+        >>> def reward(batch_size: int = 64, scale: float | None = None, strict: bool = False): ...
+        >>> typed_value(reward, "batch_size", "32"), typed_value(reward, "scale", None)
+        (32, None)
+        >>> typed_value(reward, "strict", "TRUE"), typed_value(reward, "scale", 2)
+        (True, 2)
+        >>> typed_value(reward, "batch_size", 1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: batch_size must be a whole number, got 1.5
 
     """
     target = factory.__init__ if inspect.isclass(factory) else factory
     try:
         annotation = typing.get_type_hints(target).get(name)
     except Exception:  # an annotation that does not evaluate (a name only imported for type checkers): not checked
-        return None
+        return value
     options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
     kinds = [kind for kind in options if kind is not type(None)]
     if len(kinds) != 1 or kinds[0] not in _SIMPLE_TYPES:
-        return None
+        return value
     kind = kinds[0]
-    if value is None:
-        return None if type(None) in options else f"must be {_SIMPLE_TYPES[kind]}, got null"
+    if value is None and type(None) in options:
+        return None
+    converted = _as_type(kind, value)
+    if converted is None:
+        raise ValueError(f"{name} must be {_SIMPLE_TYPES[kind]}, got {value!r}")
+    return converted
+
+
+def _as_type(kind: type, value: Any) -> Any:
+    """``value`` as ``kind`` (one of :data:`_SIMPLE_TYPES`), or None when it is not one."""
+    if isinstance(value, str) and kind is not str:
+        text = value.strip().lower()
+        if kind is bool:
+            return {"true": True, "false": False}.get(text)
+        try:
+            return kind(text)
+        except ValueError:
+            return None
     if kind is bool:
-        fits = isinstance(value, bool)
-    elif kind is int:
-        fits = not isinstance(value, bool) and (
-            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        )
-    elif kind is float:
-        fits = not isinstance(value, bool) and isinstance(value, (int, float))
-    else:
-        fits = isinstance(value, str)
-    return None if fits else f"must be {_SIMPLE_TYPES[kind]}, got {value!r}"
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool):
+        return None
+    if kind is int:
+        return value if isinstance(value, int) else None
+    if kind is float:
+        return value if isinstance(value, (int, float)) else None
+    return value if isinstance(value, str) else None
 
 
 def accepted_parameters(factory: Callable[..., Any]) -> set[str] | None:

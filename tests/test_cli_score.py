@@ -324,7 +324,7 @@ def test_rows_and_summary_into_one_file_are_refused_before_anything_is_written(r
 def test_a_parameter_of_the_wrong_type_is_a_one_line_error(runner, math_rows):
     result = runner.invoke(main, ["score", str(math_rows), "-r", "math-accuracy", "-p", "timeout=soon"])
     assert result.exit_code == 2
-    assert result.output.strip() == "Error: reward 'math-accuracy': parameter 'timeout' must be a number, got 'soon'"
+    assert result.output.strip() == "Error: reward 'math-accuracy': timeout must be a number, got 'soon'"
 
 
 def test_a_parameter_given_twice_is_refused(runner, math_rows):

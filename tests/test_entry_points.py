@@ -159,4 +159,4 @@ def test_a_wrongly_typed_parameter_is_refused_when_the_reward_is_built(site, tmp
     rows = write_jsonl(tmp_path / "rows.jsonl", [{"prompt": "p", "completion": "yes!"}])
     done = run(site, "score", str(rows), "-r", "shout", "-p", "bonus=loud")
     assert done.returncode == 2
-    assert done.stderr.strip() == "Error: reward 'shout': parameter 'bonus' must be a number, got 'loud'"
+    assert done.stderr.strip() == "Error: reward 'shout': bonus must be a number, got 'loud'"

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from rewardlab.engine.batch import columns_of
 from rewardlab.engine.read import InputError, read_jsonl
+from rewardlab.engine.score import columns_of
 from rewardlab.engine.write import UMASK, atomic_writer, dumps, write_jsonl
 
 

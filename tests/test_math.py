@@ -206,10 +206,14 @@ def test_completion_of_the_wrong_type_names_its_row():
 
 def test_math_format_rejects_a_flag_that_is_not_a_boolean():
     with pytest.raises(ConfigError, match="think_prefilled must be true or false"):
-        rewardlab.get("math-format", think_prefilled="False")
+        rewardlab.get("math-format", think_prefilled="no")
 
 
-@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "5", True])
+def test_a_flag_written_as_text_is_read_as_the_boolean_it_names():
+    assert rewardlab.get("math-format", think_prefilled="False").think_prefilled is False
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "soon", True])
 def test_math_accuracy_rejects_a_bad_timeout(timeout):
     with pytest.raises(ConfigError, match="timeout"):
         rewardlab.get("math-accuracy", timeout=timeout)

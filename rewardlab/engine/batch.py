@@ -56,14 +56,6 @@ def batches(rows: Sequence[Row], group_level: bool, size: int = BATCH_ROWS) -> I
         yield batch
 
 
-def columns_of(rows: Sequence[Row]) -> dict[str, list[Any]]:
-    """Turn rows into TRL-style column lists (every key of any row, None where a row lacks it)."""
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row.data))
-    return {key: [row.data.get(key) for row in rows] for key in keys}
-
-
 def chunks(rows: Iterable[Row], size: int | None = None) -> Iterator[list[Row]]:
     """Group rows into lists of ``size`` (default :data:`CHUNK_ROWS`; the last may be shorter), as they come."""
     size = size or CHUNK_ROWS

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from rewardlab.describe import signature
-from rewardlab.engine.batch import batches, columns_of
+from rewardlab.engine.batch import batches
 from rewardlab.engine.read import InputError, Row
 from rewardlab.engine.write import record_line
 from rewardlab.errors import RowError
@@ -45,19 +45,36 @@ def score_rows(
     """
     results: list[Score | None] = [None] * len(rows)
     for indices in batches(rows, reward.group_level):
-        chunk = [rows[i] for i in indices]
-        columns = columns_of(chunk)
-        prompts = columns.pop("prompt", [""] * len(chunk))
-        completions = columns.pop("completion")
-        try:
-            scores = reward.score(prompts, completions, **columns)
-        except RowError as error:
-            raise InputError(source, chunk[error.index].line, error.message, error.field) from None
+        scores = score_batch([rows[i] for i in indices], reward, source)
         for i, s in zip(indices, scores, strict=True):
             results[i] = s
         if progress is not None:
             progress(len(indices))
     return cast("list[Score]", results)  # every index is in exactly one batch, and rewards return one per row
+
+
+def score_batch(rows: Sequence[Row], reward: Reward, source: str) -> list[Score]:
+    """Score ``rows`` in one call of the reward, with TRL's columns; the caller made the batch (groups whole).
+
+    Raises:
+        InputError: The reward rejected a column's type or value (reported with the row's line).
+
+    """
+    columns = columns_of(rows)
+    prompts = columns.pop("prompt", [""] * len(rows))
+    completions = columns.pop("completion")
+    try:
+        return reward.score(prompts, completions, **columns)
+    except RowError as error:
+        raise InputError(source, rows[error.index].line, error.message, error.field) from None
+
+
+def columns_of(rows: Sequence[Row]) -> dict[str, list[Any]]:
+    """Turn rows into TRL-style column lists (every key of any row, None where a row lacks it)."""
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row.data))
+    return {key: [row.data.get(key) for row in rows] for key in keys}
 
 
 def scored_record(row: Row, s: Score, reward_signature: str | None = None) -> dict[str, Any]:
@@ -86,7 +103,7 @@ def score_chunk(reward: Reward, rows: Sequence[Row], source: str) -> list[tuple[
         InputError: The reward rejected a column's type or value (reported with the row's line).
 
     """
-    scores = score_rows(rows, reward, source)
+    scores = score_batch(rows, reward, source)
     stamp = signature(reward)
     return [
         (ScoredRow(row.line, record_line(scored_record(row, s, stamp)), s.value), s.components)
