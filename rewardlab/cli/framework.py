@@ -162,29 +162,24 @@ def _run_to_one_line(invoke: Callable[[], Any]) -> Any:
         ) from None
 
 
-class Command(click.Command):
-    """A command of the toolkit: it takes ``--traceback`` and ends in one line, alone or inside a :class:`Group`."""
+class _Toolkit:
+    """What every command and group of the toolkit adds to click's: ``--traceback``, shared settings, the ending."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("context_settings", CONTEXT)
         super().__init__(*args, **kwargs)
-        self.params.append(traceback_option())
+        self.params.append(traceback_option())  # type: ignore[attr-defined]
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, ending as this module describes."""
-        return _run_to_one_line(lambda: super(Command, self).invoke(ctx))
+        return _run_to_one_line(lambda: super(_Toolkit, self).invoke(ctx))  # type: ignore[misc]
 
 
-class Group(click.Group):
+class Command(_Toolkit, click.Command):
+    """A command of the toolkit: it takes ``--traceback`` and ends in one line, alone or inside a :class:`Group`."""
+
+
+class Group(_Toolkit, click.Group):
     """A group of the toolkit's commands (``rewardlab``, ``evalkit``): each subcommand is a :class:`Command`."""
 
     command_class = Command
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("context_settings", CONTEXT)
-        super().__init__(*args, **kwargs)
-        self.params.append(traceback_option())
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the subcommand, ending as this module describes."""
-        return _run_to_one_line(lambda: super(Group, self).invoke(ctx))
