@@ -229,7 +229,7 @@ def verdicts(reward, program: str, shapes: dict[str, dict]) -> dict[str, float]:
         "setup": [shapes[name].get("setup") for name in names],
     }
     values = reward(completions=[f"```python\n{program}\n```"] * len(names), **columns)
-    return dict(zip(names, values))
+    return dict(zip(names, values, strict=True))
 
 
 @pytest.mark.parametrize(("program", "held"), list(UNUSUAL_VALUES.values()), ids=list(UNUSUAL_VALUES))

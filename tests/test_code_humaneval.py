@@ -198,7 +198,9 @@ def test_the_package_ships_all_164_problems(problems):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_canonical_solution_scores_one(reward, problems, shape):
     scores = score(reward, [canonical_program(p) for p in problems], problems, shape)
-    failing = {p["task_id"]: s.details.get("first_failure") for p, s in zip(problems, scores) if s.value != 1.0}
+    failing = {
+        p["task_id"]: s.details.get("first_failure") for p, s in zip(problems, scores, strict=True) if s.value != 1.0
+    }
     assert failing == {}
 
 
@@ -247,4 +249,4 @@ def test_mutants_get_the_verdict_of_human_evals_executor(reward, shape):
         problems.append(problem)
         expected.append(1.0 if passes else 0.0)
     values = [1.0 if s.value == 1.0 else 0.0 for s in score(reward, programs, problems, shape)]
-    assert dict(zip(KNOWN_MUTANTS, values)) == dict(zip(KNOWN_MUTANTS, expected))
+    assert dict(zip(KNOWN_MUTANTS, values, strict=True)) == dict(zip(KNOWN_MUTANTS, expected, strict=True))

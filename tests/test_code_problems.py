@@ -40,7 +40,9 @@ def test_problems_cover_every_difficulty_and_test_format(problems):
 
 def test_every_reference_solution_scores_one(problems):
     scores = score(problems, [f"```python\n{p['solution']}```" for p in problems])
-    failing = {p["id"]: s.details.get("first_failure") for p, s in zip(problems, scores) if s.value != 1.0}
+    failing = {
+        p["id"]: s.details.get("first_failure") for p, s in zip(problems, scores, strict=True) if s.value != 1.0
+    }
     assert failing == {}
 
 

@@ -157,7 +157,7 @@ def safe_equal(left: Any, right: Any, depth: int = 0) -> bool:
     if lt is not rt:
         return False
     if lt is list or lt is tuple:
-        return len(left) == len(right) and all(safe_equal(a, b, depth + 1) for a, b in zip(left, right))
+        return len(left) == len(right) and all(safe_equal(a, b, depth + 1) for a, b in zip(left, right, strict=True))
     if lt is dict or lt is set or lt is frozenset:
         try:
             if lt is not dict:

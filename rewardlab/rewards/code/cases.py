@@ -172,7 +172,7 @@ def parse_tests(row: dict[str, Any], index: int = 0) -> RowTests | None:
             inputs, outputs = value["inputs"], value["outputs"]
             if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
                 raise RowError(index, column, "'inputs' and 'outputs' must be lists of the same length")
-            value = [{"input": i, "output": o} for i, o in zip(inputs, outputs)]
+            value = [{"input": i, "output": o} for i, o in zip(inputs, outputs, strict=True)]
         if isinstance(value, (str, dict)):
             value = [value]
         if not isinstance(value, list):

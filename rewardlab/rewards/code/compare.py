@@ -25,13 +25,15 @@ def strict_equal(actual: Any, expected: Any, json_lists: bool = True) -> bool:
     if te is list and json_lists:
         if ta not in (list, tuple) or len(actual) != len(expected):
             return False
-        return all(strict_equal(a, e, json_lists) for a, e in zip(actual, expected))
+        return all(strict_equal(a, e, json_lists) for a, e in zip(actual, expected, strict=True))
     if ta is not te:
         return False
     if te is float:
         return actual == expected or (math.isnan(actual) and math.isnan(expected)) or math.isclose(actual, expected)
     if te in (list, tuple):
-        return len(actual) == len(expected) and all(strict_equal(a, e, json_lists) for a, e in zip(actual, expected))
+        return len(actual) == len(expected) and all(
+            strict_equal(a, e, json_lists) for a, e in zip(actual, expected, strict=True)
+        )
     if te is dict:
         if len(actual) != len(expected):
             return False
@@ -82,7 +84,7 @@ def output_matches(actual: str, expected: str) -> tuple[bool, str]:
     """
     got = [line.strip() for line in actual.strip().splitlines()]
     want = [line.strip() for line in expected.strip().splitlines()]
-    for number, (a, b) in enumerate(zip(got, want), start=1):
+    for number, (a, b) in enumerate(zip(got, want, strict=False), start=1):
         if a != b:
             return False, f"line {number}: expected {b[:80]!r}, got {a[:80]!r}"
     if len(got) != len(want):
