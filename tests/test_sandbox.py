@@ -189,7 +189,10 @@ def test_a_program_after_a_fork_bomb_can_still_fork():
     require_bwrap()
     reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=1, isolation="bwrap")
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
-    alone = "import os\nothers = {int(p) for p in os.listdir('/proc') if p.isdigit()} - {1, os.getpid(), os.getppid()}"
+    alone = (  # the tests' process runs beside the program, as another uid
+        "import os\nmine = lambda p: open(f'/proc/{p}/status').read().split('Uid:')[1].split()[0] == str(os.getuid())"
+        "\nothers = {p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid()) and mine(p)}"
+    )
     forks = "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        os._exit(0)\n    os.wait()"
     for _ in range(3):
         assert run(reward, bomb, ["assert True"]).value == 0.0
@@ -423,16 +426,15 @@ SIGUSR1_BIT = 1 << (signal.SIGUSR1 - 1)
 
 
 def held_programs(reward) -> list[tuple[int, int]]:
-    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> init -> server -> program).
+    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> server, pid 1 inside -> program).
 
     Follows the kernel's lists of children down from the sandboxes: a few reads, where a scan of all of /proc costs
     a starved watcher the time the program has.
     """
     held = []
     for root in get_pool(reward.workers, reward.isolation).host_pids():
-        for init in _children(root):
-            for server in _children(init):
-                held.extend((server, program) for program in _children(server) if _catches_sigusr1(program))
+        for server in _children(root):
+            held.extend((server, program) for program in _children(server) if _catches_sigusr1(program))
     return held
 
 
@@ -651,7 +653,7 @@ def test_forged_reports_on_every_descriptor_score_zero(sandboxed):
     )
     score = run(roomy(sandboxed), code, ["assert solve() == 1", "assert solve() == 2"])
     assert score.value == 0.0
-    assert score.details["forged_reports"] > 0
+    assert "forged_reports" not in score.details  # the program's process holds no descriptor of the channel
 
 
 def test_patching_the_runner_from_the_program_does_not_pass_literal_asserts(sandboxed):
@@ -664,7 +666,7 @@ def test_patching_the_runner_from_the_program_does_not_pass_literal_asserts(sand
         "    return 0"
     )
     score = run(roomy(sandboxed), code, ["assert add(1, 2) == 3", "assert add(2, 2) == 4", "assert 5 == add(2, 3)"])
-    assert score.details["passed"] == ["assert add(1, 2) == 3"]  # only where the forged 3 is the right answer
+    assert score.details["passed"] == []  # the runner it patched is its own process's; the tests run in another
 
 
 def test_object_equal_to_everything_does_not_pass(sandboxed):
@@ -776,7 +778,7 @@ def test_pool_threads_only_wait(sandboxed):
 
 
 def test_cleanup_removes_a_tree_but_not_what_another_filesystem_holds(tmp_path):
-    from rewardlab.sandbox import server
+    from rewardlab.sandbox import procs
 
     deep = tmp_path / "run"
     nested = deep.joinpath(*["d"] * 100)
@@ -784,10 +786,10 @@ def test_cleanup_removes_a_tree_but_not_what_another_filesystem_holds(tmp_path):
     (nested / "f").write_text("x")
     (deep / "link").symlink_to(tmp_path / "kept")
     (tmp_path / "kept").write_text("mine")
-    server.remove_tree(str(deep), os.lstat(deep).st_dev)
+    procs.remove_tree(str(deep), os.lstat(deep).st_dev)
     assert not deep.exists()
     assert (tmp_path / "kept").read_text() == "mine"
     (tmp_path / "venv" / "lib").mkdir(parents=True)
     (tmp_path / "venv" / "lib" / "torch.py").write_text("")
-    server.remove_tree(str(tmp_path / "venv"), os.lstat(tmp_path).st_dev + 1)  # as a read-only bind would be
+    procs.remove_tree(str(tmp_path / "venv"), os.lstat(tmp_path).st_dev + 1)  # as a read-only bind would be
     assert (tmp_path / "venv" / "lib" / "torch.py").exists()

@@ -150,6 +150,9 @@ def bwrap_command(bwrap: str, config: str, *, as_root: bool, seccomp_fd: int | N
         args.extend(["--unshare-user", "--disable-userns"])
     if seccomp_fd is not None:
         args.extend(["--seccomp", str(seccomp_fd)])
+    # The server is the namespace's pid 1: the kernel delivers no signal it does not handle (SIGKILL, SIGSTOP
+    # included) to it from inside, so no program can kill or stop it.
+    args.append("--as-pid-1")
     args.extend(["--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv", "--chdir", "/tmp"])
     for key, value in ENV.items():
         args.extend(["--setenv", key, value])

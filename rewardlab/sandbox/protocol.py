@@ -52,7 +52,10 @@ def read_frame(fd: int, deadline: float | None = None) -> Any:
     (size,) = HEADER.unpack(header)
     if size > MAX_FRAME:
         raise ChannelClosed(f"frame of {size} bytes exceeds the limit")
-    return json.loads(_read_exactly(fd, size, deadline))
+    try:
+        return json.loads(_read_exactly(fd, size, deadline))
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise ChannelClosed(f"a frame that is not JSON within the limits ({type(error).__name__})") from None
 
 
 def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:

@@ -31,7 +31,7 @@ import os
 import resource
 import select
 import signal
-import stat
+import socket
 import sys
 import time
 from typing import Any
@@ -54,7 +54,6 @@ REPORT_LIMIT = 64 * 1024 * 1024
 MEMORY_CHECK = {True: 0.01, False: 0.1}
 #: Longest wait, after the kill, for a run's processes to leave the process table (see ``_await_run_gone``).
 GONE_WAIT = 2.0
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -63,8 +62,12 @@ def _load(name: str) -> Any:
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
     spec = importlib.util.spec_from_file_location(f"_rewardlab_sandbox_{name}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+procs = _load("procs")
 
 
 def _prctl(option: int, value: int) -> None:
@@ -95,6 +98,8 @@ class Server:
         self.work_root: str = config["work_root"]
         self.read_search: bool = bool(config.get("read_search"))
         self.protocol = _load("protocol")
+        self.wire = _load("wire")
+        self.program = _load("program")
         self.runner = _load("runner")
         self.pid = os.getpid()
         self.counter = 0
@@ -109,7 +114,7 @@ class Server:
             _libc.mallopt(M_ARENA_MAX, 2)
         gc.collect()
         gc.freeze()
-        self.base_anon = _anon_bytes(self.pid)
+        self.base_anon = procs.anon_bytes(self.pid)
         self.protocol.write_frame(1, {"ready": True, "pid": self.pid, "uid": self.uid})
         while True:
             try:
@@ -132,7 +137,11 @@ class Server:
     # -- one run --------------------------------------------------------------------------------------------------
 
     def execute(self, run: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-        """Fork a child for ``run``, collect what it reports, then clean up everything it left."""
+        """Fork the run's processes, collect what they report, then clean up everything they left.
+
+        A stdin/stdout case is one process, the program's. Assert and call tests are two, joined by a socket pair:
+        the program's and the tests' (:mod:`runner`), which alone holds the report channel and is the one waited for.
+        """
         self.counter += 1
         nonce = os.urandom(16).hex()
         channel_fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
@@ -142,13 +151,14 @@ class Server:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                self._child(run, limits, stdin_fd, out_w, err_w, report_w, channel_fd, nonce, workdir)
-            finally:
-                os._exit(71)
-        for fd in (stdin_fd, out_w, err_w, report_w):
+        link = socket.socketpair() if run["kind"] != "stdio" else None
+        closing = [stdin_fd, out_w, err_w, report_w]
+        program = self._fork(self._program_child, run, limits, stdin_fd, out_w, err_w, link, workdir)
+        pid = program
+        if link is not None:
+            pid = self._fork(self._tests_child, run, limits, report_w, channel_fd, nonce, link)
+            closing.extend(end.detach() for end in link)
+        for fd in closing:
             os.close(fd)
         try:
             result = self._collect(pid, limits, started, out_r, err_r, report_r, nonce)
@@ -158,6 +168,15 @@ class Server:
                 os.close(fd)
         result["seconds"] = round(time.monotonic() - started, 4)
         return result
+
+    def _fork(self, child: Any, *args: Any) -> int:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child(*args)
+            finally:
+                os._exit(71)
+        return pid
 
     def _prepare_workdir(self) -> str:
         """Return the run's working directory.
@@ -184,16 +203,14 @@ class Server:
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
-    def _child(
+    def _program_child(
         self,
         run: dict[str, Any],
         limits: dict[str, Any],
         stdin_fd: int,
         out_w: int,
         err_w: int,
-        report_w: int,
-        channel_fd: int,
-        nonce: str,
+        link: tuple[socket.socket, socket.socket] | None,
         workdir: str,
     ) -> None:
         os.setsid()
@@ -205,15 +222,45 @@ class Server:
             discard = os.open(os.devnull, os.O_WRONLY)
             os.dup2(discard, 1)
             os.dup2(discard, 2)
+        link_fd = None
+        if link is not None:
+            link_fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
+            os.dup2(link[1].fileno(), link_fd, inheritable=False)
+            os.closerange(3, link_fd)
+        os.closerange((link_fd or 2) + 1, 1 << 16)
+        self._become(self.uid, limits, workdir)
+        self.program.main(run, link_fd)
+
+    def _tests_child(
+        self,
+        run: dict[str, Any],
+        limits: dict[str, Any],
+        report_w: int,
+        channel_fd: int,
+        nonce: str,
+        link: tuple[socket.socket, socket.socket],
+    ) -> None:
+        os.setsid()
+        discard = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(discard, fd)
         os.dup2(report_w, channel_fd, inheritable=False)
+        link_fd = channel_fd + 1
+        os.dup2(link[0].fileno(), link_fd, inheritable=False)
         os.closerange(3, channel_fd)
-        os.closerange(channel_fd + 1, 1 << 16)
-        if self.uid is not None:
+        os.closerange(link_fd + 1, 1 << 16)
+        self._become(None if self.uid is None else self.uid + 1, limits, "/")
+        _prctl(PR_SET_DUMPABLE, 0)
+        self.runner.main(run, channel_fd, nonce, link_fd)
+
+    def _become(self, uid: int | None, limits: dict[str, Any], workdir: str) -> None:
+        """Drop to ``uid`` (when the server has one to give), forbid new privileges, and apply the limits."""
+        if uid is not None:
             if self.read_search:
                 _prctl(PR_SET_KEEPCAPS, 1)
             os.setgroups([])
-            os.setgid(self.uid)
-            os.setuid(self.uid)
+            os.setgid(uid)
+            os.setuid(uid)
             if self.read_search:
                 _keep_only_read_search()
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
@@ -222,7 +269,6 @@ class Server:
         os.environ.clear()
         os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir})
         self._apply_limits(limits)
-        self.runner.main(run, channel_fd, nonce)
 
     def _apply_limits(self, limits: dict[str, Any]) -> None:
         cpu = math.ceil(limits["timeout"]) + 1
@@ -239,7 +285,7 @@ class Server:
         """Tasks RLIMIT_NPROC already counts against the program: none under a fresh uid, else the uid's threads."""
         if self.uid is None:
             me = os.getuid()
-            return sum(proc.threads for proc in _live_pids(lambda p: p.uid == me))
+            return sum(proc.threads for proc in procs.live_pids(lambda p: p.uid == me))
         return 0
 
     def _collect(
@@ -247,7 +293,8 @@ class Server:
     ) -> dict[str, Any]:
         deadline = started + float(limits["timeout"])
         output_cap = int(limits["output_bytes"])
-        streams = {out_r: _Stream(output_cap), err_r: _Stream(STDERR_KEEP), report_r: _Stream(REPORT_LIMIT)}
+        Stream = procs.Stream
+        streams = {out_r: Stream(output_cap), err_r: Stream(STDERR_KEEP), report_r: Stream(REPORT_LIMIT)}
         try:
             pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):
@@ -304,7 +351,7 @@ class Server:
         return self._result(outcome, status, streams[out_r], streams[err_r], streams[report_r], output_cap, nonce)
 
     def _result(
-        self, outcome: str, status: int, out: _Stream, err: _Stream, report: _Stream, output_cap: int, nonce: str
+        self, outcome: str, status: int, out: Any, err: Any, report: Any, output_cap: int, nonce: str
     ) -> dict[str, Any]:
         exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         term_signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
@@ -317,8 +364,8 @@ class Server:
                 forged += 1
                 continue
             try:
-                message = json.loads(line[len(prefix) :])
-            except ValueError:
+                message = self.wire.loads(line[len(prefix) :])
+            except self.wire.ProtocolError:
                 forged += 1
                 continue
             if isinstance(message, dict):
@@ -352,10 +399,10 @@ class Server:
         if self.isolated_tmp:
             pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in (1, self.pid)]
         elif self.uid is not None:
-            pids = [proc.pid for proc in _live_pids(lambda p: p.uid == self.uid)]
+            pids = [proc.pid for proc in procs.live_pids(lambda p: p.uid == self.uid)]
         else:
             pids = self._descendants()
-        return sum(max(0, _anon_bytes(pid) - self.base_anon) for pid in pids)
+        return sum(max(0, procs.anon_bytes(pid) - self.base_anon) for pid in pids)
 
     # -- cleanup --------------------------------------------------------------------------------------------------
 
@@ -388,7 +435,7 @@ class Server:
                         os.kill(-1, signal.SIGKILL)
                     except ProcessLookupError:
                         break
-                    if not _live_pids(lambda p: p.uid == self.uid and p.pid != os.getpid()):
+                    if not procs.live_pids(lambda p: p.uid == self.uid and p.pid != os.getpid()):
                         break
             finally:
                 os._exit(0)
@@ -396,7 +443,7 @@ class Server:
 
     def _descendants(self) -> list[int]:
         children: dict[int, list[int]] = {}
-        for proc in _live_pids(lambda p: True):
+        for proc in procs.live_pids(lambda p: True):
             children.setdefault(proc.ppid, []).append(proc.pid)
         stack, found = list(children.get(self.pid, [])), []
         while stack:
@@ -448,101 +495,9 @@ class Server:
             for root in (self.work_root, "/dev/shm"):
                 device = os.lstat(root).st_dev
                 for entry in os.scandir(root):
-                    remove_tree(entry.path, device)
+                    procs.remove_tree(entry.path, device)
         else:
-            remove_tree(workdir, os.lstat(workdir).st_dev)
-
-
-class _Stream:
-    """One pipe being read: everything is counted, the first ``keep`` bytes are kept."""
-
-    __slots__ = ("keep", "data", "size", "open")
-
-    def __init__(self, keep: int) -> None:
-        self.keep, self.data, self.size, self.open = keep, bytearray(), 0, True
-
-    def read(self, fd: int) -> None:
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            self.open = False
-            return
-        self.size += len(chunk)
-        room = self.keep - len(self.data)
-        if room > 0:
-            self.data += chunk[:room]
-
-
-class _Proc:
-    __slots__ = ("pid", "ppid", "uid", "threads")
-
-    def __init__(self, pid: int, ppid: int, uid: int, threads: int) -> None:
-        self.pid, self.ppid, self.uid, self.threads = pid, ppid, uid, threads
-
-
-def _live_pids(keep: Any) -> list[_Proc]:
-    """Processes visible in /proc that are not zombies, filtered by ``keep``.
-
-    Reads ``/proc/PID/status`` (world-readable) rather than the owner of ``/proc/PID``, which is root for the
-    non-dumpable processes the sandbox runs.
-    """
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as handle:
-                fields = dict(line.split(b":", 1) for line in handle.read().splitlines() if b":" in line)
-        except OSError:
-            continue
-        try:
-            if fields[b"State"].split()[0] in (b"Z", b"X"):
-                continue
-            uid = int(fields[b"Uid"].split()[0])
-            proc = _Proc(int(name), int(fields[b"PPid"]), uid, int(fields.get(b"Threads", b"1")))
-        except (KeyError, IndexError, ValueError):
-            continue
-        if keep(proc):
-            found.append(proc)
-    return found
-
-
-def _anon_bytes(pid: int) -> int:
-    """Resident anonymous memory of a process (resident minus file-backed and shared pages); 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            fields = handle.read().split()
-    except OSError:
-        return 0
-    return (int(fields[1]) - int(fields[2])) * PAGE
-
-
-def remove_tree(root: str, device: int) -> None:
-    """Delete ``root`` and what lies under it on the filesystem ``device``, without recursion or following links.
-
-    Whatever another filesystem holds is left alone, with the directories leading to it: a virtualenv under the
-    host's /tmp is bound read-only into the private /tmp, and walking its thousands of files after every run (to
-    fail on each) cost seconds per program. A loop with a stack, so no nesting depth a program makes can overflow it.
-    """
-    stack = [(root, False)]
-    while stack:
-        path, emptied = stack.pop()
-        if emptied:
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
-            continue
-        try:
-            info = os.lstat(path)
-        except OSError:
-            continue
-        if info.st_dev != device:
-            continue
-        if not stat.S_ISDIR(info.st_mode):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            continue
-        stack.append((path, True))
-        with contextlib.suppress(OSError), os.scandir(path) as entries:
-            stack.extend((entry.path, False) for entry in entries)
+            procs.remove_tree(workdir, os.lstat(workdir).st_dev)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from rewardlab.errors import RowError
 from rewardlab.rewards.code.extract import LANGUAGE_TAGS
+from rewardlab.sandbox import wire
 
 #: The columns that carry tests; a row needs one of them.
 TEST_COLUMNS = ("tests", "test_cases", "verification_info")
@@ -187,33 +188,16 @@ def parse_tests(row: dict[str, Any], index: int = 0) -> RowTests | None:
 
 
 def decode_value(encoded: Any) -> Any:
-    """Rebuild a value the sandbox reported (``runner.encode_value``) as plain Python data; nothing is evaluated.
+    """Rebuild a value the tests' process reported (:func:`wire.encode`) as plain Python data; nothing is evaluated.
+
+    Total and bounded (:func:`wire.decode`): any input that is not a well-formed value within the limits is a
+    ValueError, which fails the test it came for.
 
     Raises:
-        ValueError: The encoding is malformed.
+        ValueError: The encoding is malformed, too deep or too large.
 
     """
     try:
-        tag = encoded[0]
-        if tag == "N":
-            return None
-        if tag == "b" and isinstance(encoded[1], bool):
-            return encoded[1]
-        if tag == "i":
-            return int(encoded[1], 16)
-        if tag == "f":
-            return float(encoded[1])
-        if tag == "c":
-            return complex(float(encoded[1]), float(encoded[2]))
-        if tag == "s" and isinstance(encoded[1], str):
-            return encoded[1]
-        if tag == "y":
-            return bytes.fromhex(encoded[1])
-        if tag in ("l", "t", "S", "F"):
-            items = [decode_value(item) for item in encoded[1]]
-            return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
-        if tag == "d":
-            return {decode_value(k): decode_value(v) for k, v in encoded[1]}
-    except (IndexError, KeyError, TypeError, ValueError) as error:
+        return wire.decode(encoded)
+    except wire.ProtocolError as error:
         raise ValueError(f"malformed value from the sandbox: {error}") from None
-    raise ValueError(f"malformed value from the sandbox: {encoded!r:.80}")
