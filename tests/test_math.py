@@ -162,6 +162,8 @@ def test_math_accuracy_details_show_what_was_parsed():
     [result] = score("math-accuracy", [GOOD], solution=["\\frac{24}{2}"])
     assert result.details == {
         "answer_text": "<answer>\n\\boxed{12}\n</answer>",
+        "answer": "12",
+        "answer_rule": "boxed",
         "answer_parsed": ["12", "12"],
         "gold_parsed": ["12", "\\frac{24}{2}"],
     }
