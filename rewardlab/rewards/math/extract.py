@@ -5,7 +5,8 @@ The rule, as the field's graders read a solution (lm-evaluation-harness's and Qw
 answer region (:func:`rewardlab.rewards.math.answers.answer_region`: the answer block, else what follows the
 reasoning, so reasoning text never anchors an answer):
 
-1. the last ``\boxed{}`` (or ``\fbox{}``): a self-correction's later box is the answer;
+1. the last ``\boxed{}`` (or ``\fbox{}``): a self-correction's later box is the answer; words in it are read as
+   after an anchor (``\boxed{18 dollars}`` is 18);
 2. else, inside an ``<answer>`` block, its content is the answer, read by the next rules and then whole;
 3. else GSM8K's last ``#### N`` line;
 4. else the last explicit phrase "answer is …", "answer: …", "Final Answer: …" (the math or number that follows it
@@ -106,8 +107,10 @@ def final_answer(region: str) -> Extracted:
     """
     boxes = boxed(region)
     if boxes:
-        text = normalise(boxes[-1])
-        return Extracted(text, "boxed") if text else Extracted(None, "boxed", "the last \\boxed{} is empty")
+        found = plain(boxes[-1]) if is_prose(boxes[-1]) else Extracted(normalise(boxes[-1]) or None, "boxed")
+        if found is None or found.text is None and not found.undecided:
+            return Extracted(None, "boxed", "the last \\boxed{} holds no math")
+        return Extracted(found.text, "boxed", found.reason, found.undecided)
     block = ANSWER_BLOCK_RE.match(region)
     content = block.group(1) if block else region
     for rule, find in (("gsm8k", _gsm8k), ("phrase", _phrase), ("math-span", _last_span)):
