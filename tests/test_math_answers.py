@@ -197,3 +197,42 @@ def test_details_name_the_rule_and_the_answer_read():
     [result] = rewardlab.get("math-accuracy").score([""], ["Thus:\n#### 1,018"], solution=["1018"])
     assert result.value == 1.0
     assert (result.details["answer"], result.details["answer_rule"]) == ("1018", "gsm8k")
+
+
+# ------------------------------------------------------------------------------------------------ the math preset
+
+LAYOUTS = [
+    "<think>\nI add.\n</think>\n<answer>\n{}\n</answer>",
+    "<think>\nI add.\n</think>\n<answer>\n\\boxed{{{}}}\n</answer>",
+    "<think>\nI add.\n</think>\n<answer>\n{}\n</answer>\nand more text",
+    "<think>\n\n</think>\n<answer>\n{}\n</answer>",
+    "The answer is {}.",
+    "#### {}",
+    "\\boxed{{{}}}",
+]
+EMPTY_AND_HEDGES = [
+    "<think>\n\n</think>\n<answer>\n\n</answer>",
+    "<think>\nI add.\n</think>\n<answer>\n3 or 4\n</answer>",
+    "<think>\nI add.\n</think>\n<answer>\n\\boxed{3} \\boxed{5}\n</answer>",
+    "",
+]
+
+
+def test_every_correct_answer_scores_above_every_wrong_one_whatever_the_layout():
+    reward = rewardlab.get("math")
+    correct = reward(completions=[layout.format(4) for layout in LAYOUTS], solution=["4"] * len(LAYOUTS))
+    wrong = reward(completions=[layout.format(5) for layout in LAYOUTS], solution=["4"] * len(LAYOUTS))
+    others = reward(completions=EMPTY_AND_HEDGES, solution=["4"] * len(EMPTY_AND_HEDGES))
+    assert min(correct) >= 1.0
+    assert max(wrong + others) <= 0.5
+
+
+def test_empty_tags_earn_nothing_in_the_preset():
+    [result] = rewardlab.get("math").score([""], ["<think>\n\n</think>\n<answer>\n\n</answer>"], solution=["4"])
+    assert result.value == 0.0
+    assert (result.components["math-format"], result.components["math-tags"]) == (0.0, 0.0)
+
+
+def test_an_empty_completion_gets_the_worst_repetition_value():
+    reward = rewardlab.get("math-repetition")
+    assert reward(completions=["", "a b c d"]) == [-1.0, 0.0]
