@@ -54,9 +54,9 @@ def test_a_reward_without_a_rule_needs_an_explicit_threshold(tmp_path):
 
 def test_an_explicit_threshold_is_used_and_shown(tmp_path):
     path = write_jsonl(tmp_path / "run.jsonl", math_rows([WRONG, RIGHT]))
-    result = invoke("passk", path, "--reward", "math", "--threshold", "2.5", "--k", "1")
+    result = invoke("passk", path, "--reward", "math", "--threshold", "1.25", "--k", "1")
     assert result.exit_code == 0, result.output
-    assert "a row is correct when math >= 2.5 (--threshold)" in result.output
+    assert "a row is correct when math >= 1.25 (--threshold)" in result.output
     assert "pass@1   0.5000" in result.output
 
 
@@ -82,10 +82,10 @@ def test_a_threshold_without_a_reward_is_refused(tmp_path):
         pytest.param("math-accuracy", Score(0.0), False, id="math-accuracy-wrong"),
         pytest.param("math-accuracy", Score(None), None, id="math-accuracy-no-gold"),
         pytest.param(
-            "math", Score(2.0, {"math-accuracy": 0.0, "math-format": 1.0, "math-tags": 1.0}), False, id="math-preset"
+            "math", Score(0.5, {"math-accuracy": 0.0, "math-format": 1.0, "math-tags": 1.0}), False, id="math-preset"
         ),
         pytest.param(
-            "math", Score(3.0, {"math-accuracy": 1.0, "math-format": 1.0, "math-tags": 1.0}), True, id="math-right"
+            "math", Score(1.5, {"math-accuracy": 1.0, "math-format": 1.0, "math-tags": 1.0}), True, id="math-right"
         ),
         pytest.param("math-cosine", Score(0.7, {"correct": 1.0, "length": 40.0}), True, id="math-cosine"),
         pytest.param("code", Score(0.25, {"pass_rate": 0.5}), False, id="code-some-tests-fail"),

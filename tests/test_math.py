@@ -29,7 +29,8 @@ def values(name, completions, **columns):
 FORMAT_CASES = [
     pytest.param(GOOD, {}, 1.0, id="exact-layout"),
     pytest.param(GOOD + "\n  \n", {}, 1.0, id="trailing-whitespace-ignored"),
-    pytest.param("<think>\n\n</think>\n<answer>\n\n</answer>", {}, 1.0, id="empty-sections-still-the-layout"),
+    pytest.param("<think>\n\n</think>\n<answer>\n\n</answer>", {}, 0.0, id="empty-sections-are-no-layout"),
+    pytest.param("<think>\nx\n</think>\n<answer>\n \n</answer>", {}, 0.0, id="blank-answer-is-no-layout"),
     pytest.param(" " + GOOD, {}, 0.0, id="leading-text-fails"),
     pytest.param("<think>\nx</think>\n<answer>\n12\n</answer>", {}, 0.0, id="missing-newline-fails"),
     pytest.param("<answer>\n12\n</answer>", {}, 0.0, id="missing-think-fails"),
@@ -162,6 +163,8 @@ def test_math_accuracy_details_show_what_was_parsed():
     [result] = score("math-accuracy", [GOOD], solution=["\\frac{24}{2}"])
     assert result.details == {
         "answer_text": "<answer>\n\\boxed{12}\n</answer>",
+        "answer": "12",
+        "answer_rule": "boxed",
         "answer_parsed": ["12", "12"],
         "gold_parsed": ["12", "\\frac{24}{2}"],
     }
@@ -246,8 +249,8 @@ def test_a_prefilled_completion_that_closes_its_thinking_is_scored(name):
 def test_math_preset_scores_a_cut_off_prefilled_completion_zero():
     [result] = score("math", [CUT_OFF], solution=["12"], params={"think_prefilled": True})
     assert (result.components["math-accuracy"], result.components["math-format"]) == (0.0, 0.0)
-    assert result.value == 0.25  # only the pre-filled <think> tag
-    assert score("math", [CLOSED], solution=["12"], params={"think_prefilled": True})[0].value == 3.0
+    assert result.value == 0.25 * 0.25  # only the pre-filled <think> tag, at the preset's tag weight
+    assert score("math", [CLOSED], solution=["12"], params={"think_prefilled": True})[0].value == 1.5
 
 
 @pytest.mark.parametrize("name", ["math-accuracy", "math-cosine", "math-length", "math-tags", "think-format"])
@@ -419,7 +422,9 @@ def test_math_length_details_show_the_group():
 # ------------------------------------------------------------------------------------------------ math-repetition
 
 REPETITION_CASES = [
-    pytest.param("", {}, 0.0, id="empty"),
+    pytest.param("", {}, -1.0, id="empty-gets-the-worst-value"),
+    pytest.param(" \n ", {}, -1.0, id="blank-gets-the-worst-value"),
+    pytest.param("", {"max_penalty": -0.5}, -0.5, id="empty-gets-max-penalty"),
     pytest.param("two words", {}, 0.0, id="fewer-words-than-n"),
     pytest.param("a b c d e f", {}, 0.0, id="no-repeated-ngram"),
     pytest.param("go go go go go go", {}, -0.75, id="one-ngram-repeated"),
@@ -483,7 +488,7 @@ TOKEN_REPETITION_CASES = [  # TRL's get_repetition_penalty_reward cases
     pytest.param([1, 2, 1, 2, 1, 2], 2, -1.0, -0.6, id="partial-repetition"),
     pytest.param([1, 2], 3, -1.0, 0.0, id="shorter-than-n"),
     pytest.param([1, 2, 3], 3, -1.0, 0.0, id="exactly-n"),
-    pytest.param([], 3, -1.0, 0.0, id="empty"),
+    pytest.param([], 3, -1.0, -1.0, id="empty-gets-the-worst-value"),
     pytest.param([5, 5, 5, 5, 5], 2, -0.5, -0.375, id="max-penalty-scales"),
     pytest.param([1, 2, 3, 1, 2, 3], 2, -1.0, -0.4, id="bigrams"),
     pytest.param([1, 2, 3, 1, 2, 3], 3, -1.0, -0.25, id="trigrams"),
@@ -636,9 +641,11 @@ def test_overlong_rejects_bad_parameters(params):
 # ------------------------------------------------------------------------------------------------ math preset
 
 MATH_CASES = [
-    pytest.param(GOOD, 3.0, id="correct-and-well-formed"),
-    pytest.param(WRONG.replace("<answer>", "<think>\nx\n</think>\n<answer>"), 2.0, id="wrong-but-well-formed"),
+    pytest.param(GOOD, 1.5, id="correct-and-well-formed"),
+    pytest.param(WRONG.replace("<answer>", "<think>\nx\n</think>\n<answer>"), 0.5, id="wrong-but-well-formed"),
     pytest.param("So it is \\boxed{12}.", 1.0, id="correct-without-tags"),
+    pytest.param("3 * 4 = 12\n#### 12", 1.0, id="correct-gsm8k-line"),
+    pytest.param("<think>\n\n</think>\n<answer>\n\n</answer>", 0.0, id="empty-tags-earn-nothing"),
     pytest.param("no idea", 0.0, id="nothing"),
 ]
 
@@ -649,12 +656,12 @@ def test_math_preset(completion, expected):
 
 
 def test_math_preset_without_parseable_gold_keeps_format_and_tags():
-    assert values("math", [GOOD], solution=["no number"]) == [2.0]
+    assert values("math", [GOOD], solution=["no number"]) == [0.5]
 
 
 def test_math_preset_components_show_each_part():
     [result] = score("math", ["<think>\nx\n</think>\n<answer>\n\\boxed{12}\n</answer>\nbye"], solution=["12"])
-    assert result.value == 2.0
+    assert result.value == 1.25
     assert {k: result.components[k] for k in ("math-accuracy", "math-format", "math-tags")} == {
         "math-accuracy": 1.0,
         "math-format": 0.0,
@@ -672,7 +679,7 @@ def test_math_preset_is_named_math_and_passes_its_parameters_on():
     assert reward.rewards[0].timeout == 2.0
     assert all(part.think_prefilled for part in reward.rewards)
     clone = pickle.loads(pickle.dumps(reward))
-    assert clone(completions=["x\n</think>\n<answer>\n$12$\n</answer>"], solution=["12"]) == [3.0]
+    assert clone(completions=["x\n</think>\n<answer>\n$12$\n</answer>"], solution=["12"]) == [1.5]
 
 
 def test_math_preset_logs_each_component_mean():

@@ -9,15 +9,14 @@ order.
 
 How golds and answers are read (math-verify extraction, LaTeX first, then plain expressions):
 
-- A gold with math delimiters (``$…$``, ``\(…\)``, ``\[…\]``, ``\boxed{}``) is read by LaTeX extraction.
-- A bare gold, as MATH and GSM-style datasets store them (``2^{10}``, ``\frac{\sqrt{2}}{2}``, ``[1,2)``, ``23``),
-  is read whole as LaTeX; math-verify's default would read a number out of it (``2^{10}`` as 2).
+- A gold with math delimiters (``$…$``, ``\(…\)``, ``\[…\]``, ``\boxed{}``) is normalised as answers are and read
+  by LaTeX extraction.
+- A bare gold, as MATH and GSM-style datasets store them (``2^{10}``, ``\frac{\sqrt{2}}{2}``, ``[1,2)``, ``1,018``),
+  is normalised (:func:`rewardlab.rewards.math.extract.normalise`) and read whole as LaTeX; math-verify's default
+  would read a number out of it (``2^{10}`` as 2).
 - A gold that is prose (words, not math) gives a value only when it holds exactly one number; otherwise none.
-- An answer is read by open-r1's LaTeX extraction (``\boxed{}`` first, then LaTeX after an anchor such as
-  ``<answer>`` or "answer:"); else an answer that is all math (the ``<answer>`` block's content, or the whole
-  answer text: ``<answer>23</answer>``, ``23.0``, ``1/2``, ``2^{10}``) is read whole, as a bare gold is; else
-  a plain expression is read after an anchor ("The answer is 23."). A number in prose without an anchor is no
-  answer.
+- An answer arrives already found and normalised by :mod:`rewardlab.rewards.math.extract` (the caller applies the
+  one extraction rule) and is read whole, as a bare gold is.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ import signal
 import sys
 from typing import Any
 
+from rewardlab.rewards.math.extract import is_prose, normalise
+
 #: Longest text kept of each parsed expression in a verdict's details.
 SHOWN_CHARS = 200
 #: Parsed golds a worker remembers.
@@ -35,34 +36,11 @@ GOLD_MEMORY = 4096
 
 #: Math delimiters math-verify's LaTeX extraction looks for (an escaped ``\$`` is a dollar sign, not a delimiter).
 DELIMITED_RE = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed")
-#: LaTeX commands and the arguments that hold words (units, labels, environment names), set aside to look for prose.
-LATEX_WORDS_RE = re.compile(r"\\(?:text\w*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")
-#: A word: two or more letters.
-WORD_RE = re.compile(r"[A-Za-z]{2,}")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 #: A text that is nothing but a plain expression: digits, separators and arithmetic operators.
 PLAIN_RE = re.compile(r"[-+(]*\d[\d\s.,+\-*/×÷^()%]*")
-#: A space between digit groups of a number (``1 234``), which LaTeX would read as a product.
-THOUSANDS_SPACE_RE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
-ANSWER_TAGS_RE = re.compile(r"\A\s*<answer>(.*)</answer>\s*\Z", re.DOTALL)
 #: Unicode minus, no-break space and full-width digits (Chinese and Japanese text) as math-verify reads them.
 UNICODE_MATH = str.maketrans({"\u2212": "-", "\u00a0": " ", **{chr(0xFF10 + d): str(d) for d in range(10)}})
-
-
-def is_prose(text: str) -> bool:
-    r"""Whether ``text`` reads as words rather than math once LaTeX commands and ``\text{}`` are set aside.
-
-    Prose: two words of two or more letters, a word of four or more, or nothing but one word ("yes", which LaTeX
-    would read as the product y·e·s).
-
-    Example:
-        >>> is_prose("just words"), is_prose("yes"), is_prose("2xy"), is_prose("\\pi"), is_prose("12 \\text{ cm}")
-        (True, True, False, False, False)
-
-    """
-    rest = LATEX_WORDS_RE.sub(" ", text)
-    words = WORD_RE.findall(rest)
-    return len(words) >= 2 or any(len(word) >= 4 for word in words) or (bool(words) and words == rest.split())
 
 
 def is_plain(text: str) -> bool:
@@ -77,7 +55,6 @@ class Worker:
         import logging
 
         import math_verify
-        from latex2sympy2_extended import NormalizationConfig
         from math_verify import ExprExtractionConfig, LatexExtractionConfig
 
         # Timeouts are ours; math-verify's "timeout is disabled" and per-parse warnings would only be noise.
@@ -86,20 +63,9 @@ class Worker:
         self.verify = math_verify.verify
         self.latex = [LatexExtractionConfig()]
         self.expr = [ExprExtractionConfig()]
-        self.anchored_expr = [ExprExtractionConfig(try_extract_without_anchor=False)]
-        # open-r1's answer extraction: well-formed LaTeX only, \boxed{} first, nothing without an anchor.
-        self.answer_latex = [
-            LatexExtractionConfig(
-                normalization_config=NormalizationConfig(
-                    nits=False, malformed_operators=False, basic_latex=True, boxed="all", units=True
-                ),
-                boxed_match_priority=0,
-                try_extract_without_anchor=False,
-            )
-        ]
         self.golds: collections.OrderedDict[str, list[Any]] = collections.OrderedDict()
         # Pay the parsers' first-use set-up now, not inside the first task's time limit.
-        self.verify(self.read_gold("\\frac{1}{2}"), self.answer("<answer>\n0.5\n</answer>"), timeout_seconds=None)
+        self.verify(self.read_gold("\\frac{1}{2}"), self.read_whole("0.5"), timeout_seconds=None)
 
     def parse(self, text: str, config: list[Any]) -> list[Any]:
         """math-verify's parse of ``text``, kept only when it holds a math value (not just the matched string)."""
@@ -121,33 +87,21 @@ class Worker:
         """Parse one gold, uncached (see the module docstring for the three kinds of gold)."""
         text = text.translate(UNICODE_MATH).strip()
         if DELIMITED_RE.search(text):
-            return self.parse(text, self.latex)
+            return self.parse(normalise(text), self.latex)
         if is_prose(text):
             return self.parse(text, self.expr) if len(NUMBER_RE.findall(text)) == 1 else []
-        return self.read_whole(text)
+        return self.read_whole(normalise(text))
 
     def read_whole(self, text: str) -> list[Any]:
         """Read a text that is all math as one bare-LaTeX expression, else as one plain expression."""
-        bare = THOUSANDS_SPACE_RE.sub("", " ".join(text.split()))
+        bare = " ".join(text.split())
         return self.parse(f"${bare}$", self.latex) or (self.parse(bare, self.expr) if is_plain(bare) else [])
 
-    def answer(self, text: str) -> list[Any]:
-        """Parse an answer region: LaTeX as open-r1 does, else all-math answer text whole, else after an anchor."""
-        text = text.translate(UNICODE_MATH)
-        parsed = self.parse(text, self.answer_latex)
-        if parsed:
-            return parsed
-        block = ANSWER_TAGS_RE.match(text)
-        inner = (block.group(1) if block else text).strip()
-        if inner and not is_prose(inner):
-            return self.read_whole(inner)
-        return self.parse(text, self.anchored_expr)
-
     def run(self, kind: str, *args: str) -> tuple[Any, ...]:
-        """Run one task: ``("gold", text)`` or ``("answer", gold, answer_text)``."""
+        """Run one task: ``("gold", text)`` or ``("answer", gold, answer)`` (the answer found and normalised)."""
         if kind == "gold":
             return ("ok", shown(self.gold(args[0])))
-        answer = self.answer(args[1])
+        answer = self.read_whole(args[1]) if args[1] else []
         correct = bool(self.verify(self.gold(args[0]), answer, timeout_seconds=None))
         return ("ok", correct, shown(answer))
 

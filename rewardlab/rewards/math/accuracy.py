@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from rewardlab.errors import RewardlabError, RowError
@@ -18,6 +19,7 @@ from rewardlab.rewards.math.answers import (
     completion_texts,
     lengths,
 )
+from rewardlab.rewards.math.extract import final_answer
 from rewardlab.rewards.math.verify import Verdict, verify_batch
 
 
@@ -35,26 +37,37 @@ class _Verified(Reward):
         return answer_region(text, self.think_prefilled)
 
     def verdicts(self, completions: Sequence[Any], columns: dict[str, Any]) -> tuple[list[str], list[Any]]:
-        """Return each completion's text and its math-verify verdict (``correct`` None: no parseable gold)."""
+        """Return each completion's text and its verdict (``correct`` None: no parseable gold, or undecided).
+
+        The answer is found by the one rule of :mod:`rewardlab.rewards.math.extract`; a completion where it finds none
+        is wrong (False), one where it finds two different answers has no verdict (None); either way with the reason.
+        """
         texts = completion_texts(completions)
         solutions = columns.get("solution")
         if solutions is None:
             raise RewardlabError(f"reward '{self.name}' needs the 'solution' column (the gold answer)")
         golds = [gold_text(index, value) for index, value in enumerate(solutions)]
         rows = [i for i, gold in enumerate(golds) if gold is not None]
-        found = verify_batch([golds[i] for i in rows], [self.region(texts[i]) for i in rows], self.timeout)
+        found = {i: final_answer(self.region(texts[i])) for i in rows}
+        checked = verify_batch([golds[i] for i in rows], [found[i].text or "" for i in rows], self.timeout)
         verdicts: list[Any] = [Verdict(None, error="no gold solution")] * len(texts)
-        for index, verdict in zip(rows, found, strict=True):
+        for index, verdict in zip(rows, checked, strict=True):
+            answer = found[index]
+            verdict = replace(verdict, answer=answer.text, answer_rule=answer.rule)
+            if answer.text is None and verdict.correct is not None:
+                verdict = replace(verdict, correct=None if answer.undecided else False, error=answer.reason)
             verdicts[index] = verdict
         return texts, verdicts
 
     def details(self, text: str, verdict: Any) -> dict[str, Any]:
-        """What was read from the answer and the gold, and why there is no verdict when there is none."""
+        """What was read from the answer (and by which rule) and the gold, and why there is no verdict if none."""
         region = self.region(text)
         if len(region) > SHOWN_ANSWER_CHARS:  # the answer is at the end; keep that
             region = "…" + region[-(SHOWN_ANSWER_CHARS - 1) :]
-        details: dict[str, Any] = {"answer_text": region, "answer_parsed": verdict.answer_parsed}
-        details["gold_parsed"] = verdict.gold_parsed
+        details: dict[str, Any] = {"answer_text": region}
+        if verdict.answer_rule is not None:
+            details.update(answer=verdict.answer, answer_rule=verdict.answer_rule)
+        details.update(answer_parsed=verdict.answer_parsed, gold_parsed=verdict.gold_parsed)
         if verdict.timed_out:
             details["timed_out"] = True
         if verdict.error:

@@ -19,7 +19,10 @@ from rewardlab.rewards.math.answers import (
 )
 
 #: The one layout ``math-format`` accepts; ``\Z`` (not open-r1's MULTILINE ``$``) so nothing may follow.
-FORMAT_RE = re.compile(r"<think>\n.*?\n</think>\n<answer>\n.*?\n</answer>\Z", re.DOTALL)
+FORMAT_RE = re.compile(r"<think>\n(.*?)\n</think>\n<answer>\n(.*?)\n</answer>\Z", re.DOTALL)
+#: What a think block and an answer block hold (tags without their newlines).
+THINK_BODY_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+ANSWER_BODY_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 
 
 #: ``math-steps`` markers; MULTILINE so ``^`` starts every line (open-r1's ``^`` only matches the text's start).
@@ -31,7 +34,8 @@ class MathFormat(Reward):
     r"""1.0 if the completion is exactly ``<think>\n…\n</think>\n<answer>\n…\n</answer>``, else 0.0.
 
     Trailing whitespace is ignored; each of the four tags must occur exactly once and nothing may follow
-    ``</answer>`` (open-r1's MULTILINE ``$`` lets text after ``</answer>`` through: a known reward hack).
+    ``</answer>`` (open-r1's MULTILINE ``$`` lets text after ``</answer>`` through: a known reward hack). Both blocks
+    must hold something: empty tags are no layout of a solution (open-r1 pays them in full).
 
     Args:
         think_prefilled: The chat template ends the prompt with ``<think>\n`` (Qwen3 with thinking on), so the
@@ -70,8 +74,11 @@ def format_problem(text: str) -> str | None:
         count = text.count(tag)
         if count != 1:
             return f"{tag} occurs {count} times"
-    if FORMAT_RE.match(text):
-        return None
+    layout = FORMAT_RE.match(text)
+    if layout:
+        if not layout.group(1).strip():
+            return "empty <think> block"
+        return None if layout.group(2).strip() else "empty <answer> block"
     if not text.endswith(ANSWER_CLOSE):
         return "text after </answer>"
     return "not laid out as <think>\\n…\\n</think>\\n<answer>\\n…\\n</answer>"
@@ -81,7 +88,8 @@ def format_problem(text: str) -> str | None:
 class MathTags(Reward):
     r"""0.25 for each of ``<think>\n``, ``\n</think>\n``, ``\n<answer>\n``, ``\n</answer>`` occurring exactly once.
 
-    A partial-credit companion of ``math-format`` (open-r1's ``tag_count_reward``).
+    A partial-credit companion of ``math-format`` (open-r1's ``tag_count_reward``), except that the two tags of a
+    block that holds nothing earn nothing: open-r1 pays ``<think>\n\n</think>\n<answer>\n\n</answer>`` in full.
 
     Args:
         think_prefilled: The chat template ends the prompt with ``<think>\n`` (Qwen3 with thinking on), so the
@@ -92,6 +100,9 @@ class MathTags(Reward):
         [1.0, 0.25]
         >>> MathTags(think_prefilled=True)(completions=["hm\n</think>\n<answer>\n4\n</answer>"])
         [1.0]
+        >>> empty = "<think>\n\n</think>\n<answer>\n\n</answer>"
+        >>> MathTags()(completions=[empty, "<think>\nhm\n</think>\n<answer>\n</answer>"])
+        [0.0, 0.5]
 
     """
 
@@ -101,6 +112,8 @@ class MathTags(Reward):
         ("answer_open", "\n" + ANSWER_OPEN + "\n"),
         ("answer_close", "\n" + ANSWER_CLOSE),
     )
+
+    ANSWER = ("answer_open", "answer_close")
 
     def __init__(self, think_prefilled: bool = False) -> None:
         self.think_prefilled = require_bool("think_prefilled", think_prefilled)
@@ -112,6 +125,9 @@ class MathTags(Reward):
             if self.think_prefilled:
                 text = THINK_OPEN + "\n" + text
             parts = {name: 0.25 if text.count(tag) == 1 else 0.0 for name, tag in self.PARTS}
+            for block, names in ((THINK_BODY_RE, ("think_open", "think_close")), (ANSWER_BODY_RE, self.ANSWER)):
+                if any(not body.strip() for body in block.findall(text)):
+                    parts.update(dict.fromkeys(names, 0.0))
             scores.append(Score(sum(parts.values()), details=parts))
         return scores
 

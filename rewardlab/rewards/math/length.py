@@ -26,7 +26,9 @@ class MathRepetition(Reward):
     text, so a mixed text splits its CJK part into characters and its other part into words. open-r1 splits on
     whitespace only unless told ``language="zh"`` (and jieba is installed), so a Chinese completion is one "word"
     and never penalised. With ``unit="tokens"`` the n-grams are of ``completion_ids``, as TRL's
-    ``get_repetition_penalty_reward`` counts them. Fewer units than ``ngram_size`` → 0.
+    ``get_repetition_penalty_reward`` counts them. Fewer units than ``ngram_size`` → 0, except an empty completion
+    (no unit at all), which gets ``max_penalty``: open-r1 and TRL give it 0, the best value, so the penalty alone
+    would teach a policy to say nothing.
 
     Args:
         ngram_size: n.
@@ -36,8 +38,8 @@ class MathRepetition(Reward):
         unit: "text" (the units ``language`` gives) or "tokens" (``completion_ids``).
 
     Example:
-        >>> MathRepetition()(completions=["the cat sat on the mat", "go go go go go go", "too short"])
-        [0.0, -0.75, 0.0]
+        >>> MathRepetition()(completions=["the cat sat on the mat", "go go go go go go", "too short", " "])
+        [0.0, -0.75, 0.0, -1.0]
         >>> MathRepetition()(completions=["答案是五。答案是五。答案是五。"])
         [-0.6153846153846154]
 
@@ -72,6 +74,9 @@ class MathRepetition(Reward):
             sequences = [split_units(text, self.language) for text in completion_texts(completions)]
         scores = []
         for units, split in sequences:
+            if not units:
+                scores.append(Score(self.max_penalty, details={"units": 0, "split": split, "empty": True}))
+                continue
             if len(units) < self.ngram_size:
                 scores.append(Score(0.0, details={"units": len(units), "split": split}))
                 continue

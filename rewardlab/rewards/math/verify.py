@@ -55,7 +55,9 @@ class Verdict:
         timed_out: The gold, or the answer on two tries, took longer than the time limit; ``correct`` is then False
             (or None when it was the gold).
         error: Why there is no verdict other than time: the gold cannot be read as math, the worker crashed, or
-            math-verify raised.
+            math-verify raised; or why the completion has no answer.
+        answer: The answer the extraction rule found, normalised (None: none found); set by the rewards.
+        answer_rule: Which rule of :mod:`rewardlab.rewards.math.extract` found it; set by the rewards.
 
     """
 
@@ -64,6 +66,8 @@ class Verdict:
     answer_parsed: list[str] = field(default_factory=list)
     timed_out: bool = False
     error: str | None = None
+    answer: str | None = None
+    answer_rule: str | None = None
 
 
 #: Results of a pair that may be the host's doing rather than the answer's, so they get a second try.
