@@ -45,7 +45,7 @@ MISSING_CORRECT = "missing; give --reward SPEC to score rows without it"
 NO_PROMPT = 0
 
 # Fields of a spooled record, a list so that scoring can fill in correct and reward.
-_LINE, _ID, _SAMPLE, _CORRECT, _REWARD, _TEXT, _DIGEST, _DATA = range(8)
+_LINE, _ID, _SAMPLE, _CORRECT, _REWARD, _TEXT, _DIGEST, _DATA, _COMPONENTS = range(9)
 
 
 @dataclass
@@ -66,6 +66,7 @@ class Run:
         distinct: distinct-n of each prompt's samples by order n (empty when texts were not kept).
         digests: A 64-bit digest of each prompt's text (:data:`NO_PROMPT` where the rows have no ``prompt``).
         provenance: Where ``correct`` and ``reward`` came from.
+        components: Mean of each reward component over each prompt's samples, for the components every row has.
 
     """
 
@@ -82,6 +83,7 @@ class Run:
     distinct: dict[int, np.ndarray]
     digests: np.ndarray
     provenance: Provenance = field(default_factory=Provenance)
+    components: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,6 +155,7 @@ def spool_run(
                     g.completion if texts else None,
                     digest,
                     row.data if needs else None,
+                    _numbers(row.data.get("components")),
                 ]
                 buckets.add(_bucket_key(g, digest), record)
                 rows += 1
@@ -255,6 +258,25 @@ class _Fields:
     def reward(self, value: float | None) -> None:
         self.record[_REWARD] = value
 
+    @property
+    def components(self) -> dict[str, float] | None:
+        return self.record[_COMPONENTS]
+
+    @components.setter
+    def components(self, value: dict[str, Any]) -> None:
+        self.record[_COMPONENTS] = _numbers(value)
+
+
+def _numbers(components: Any) -> dict[str, float] | None:
+    """A row's numeric components (None, NaN and text left out), or None when it has none."""
+    if not isinstance(components, dict):
+        return None
+    return {
+        str(name): float(value)
+        for name, value in components.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    }
+
 
 def _bucket_key(g: Generation, digest: int) -> str:
     """A row's bucket: its ``prompt_id``; without one, its prompt's text digest, else its line.
@@ -301,6 +323,8 @@ class _Collected:
         self.self_bleu = array("d")
         self.distinct = {n: array("d") for n in DISTINCT_ORDERS}
         self.digests = array("Q")
+        self.components: dict[str, array] = {}
+        self.incomplete: set[str] = set()
         self._texts: list[str] = []
         self._sizes: list[int] = []
 
@@ -316,6 +340,7 @@ class _Collected:
             if None in rewards:
                 self.rewards_complete = False
             self.reward_mean.append(math.fsum(rewards) / len(members) if self.rewards_complete else math.nan)
+            self._add_components(members)
             members.sort(key=_sample_key)
             self._id_bytes += prompt.encode("utf-8", "surrogatepass")
             self._id_ends.append(len(self._id_bytes))
@@ -327,6 +352,17 @@ class _Collected:
             if self.texts:
                 self._add_texts([r[_TEXT] for r in members])
         self._score_texts()
+
+    def _add_components(self, members: Sequence[list[Any]]) -> None:
+        """Each component's mean over one prompt's rows; a component some row lacks is dropped for the whole run."""
+        seen = dict.fromkeys([*self.components, *(n for r in members for n in (r[_COMPONENTS] or {}))])
+        for name in [n for n in seen if n not in self.incomplete]:
+            values = [(r[_COMPONENTS] or {}).get(name) for r in members]
+            if None in values or (name not in self.components and len(self.samples)):
+                self.incomplete.add(name)
+                self.components.pop(name, None)
+            else:
+                self.components.setdefault(name, array("d")).append(math.fsum(values) / len(values))
 
     def _add_texts(self, texts: list[str]) -> None:
         self._texts.extend(texts)
@@ -384,6 +420,7 @@ class _Collected:
             distinct={n: arranged(values) for n, values in self.distinct.items()} if self.texts else {},
             digests=arranged(self.digests),
             provenance=spool.provenance,
+            components={name: arranged(values) for name, values in self.components.items()},
         )
 
 

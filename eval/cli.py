@@ -15,7 +15,7 @@ import click
 from eval.aggregate import Spool, spool_run, summarize, summarize_units
 from eval.compare import choose_ks, compare_runs, run_pass_at_k
 from eval.generate import generate
-from eval.report import render_table, write_report
+from eval.report import render_table, write_per_prompt, write_report
 from eval.runs import (
     Provenance,
     Scorer,
@@ -332,6 +332,13 @@ def accuracy(
 @scoring_options
 @k_option
 @click.option("--out", "out_dir", default=None, help="Report directory  [default: out/A-vs-B]")
+@click.option(
+    "--per-prompt",
+    "per_prompt",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write each prompt's pass rate in every run to this JSONL file.",
+)
 @seed_option
 @bootstrap_option
 def compare(
@@ -344,6 +351,7 @@ def compare(
     allow_mixed: bool,
     ks: str | None,
     out_dir: str | None,
+    per_prompt: str | None,
     seed: int,
     n_boot: int,
 ) -> None:
@@ -352,8 +360,10 @@ def compare(
     A run is a name (RUNS_DIR/NAME/generations.jsonl), a directory holding generations.jsonl, or a JSONL file.
     Rows are paired by prompt_id, and a prompt_id whose prompt text differs between runs is an error. Prints a
     table (each run, difference, 95% CI, p-value, winner per metric) and writes report.md, report.json, metrics.png
-    and pass_at_k.png to --out. With three or more runs each metric's p-values are adjusted by Holm's method over
-    the runs tested against A, and the winner is called on the adjusted p. Each run is read once, in memory bounded
+    and pass_at_k.png to --out. With three or more runs one table has a column per run, each metric's p-values are
+    adjusted by Holm's method over the runs tested against A, and the winner is called on the adjusted p. Runs
+    whose rows carry `components` get one line per component. --per-prompt writes each prompt's pass rate per run
+    (JSONL), to pick problems a model solves sometimes but not always. Each run is read once, in memory bounded
     by one bucket of prompts, with progress on standard error.
     """
     if len(names) < 2:
@@ -367,7 +377,13 @@ def compare(
                 spools.append(spool_run(path, label, scorer=scorer, texts=True))
             mixed = _check_mixed([(s.name, s.provenance) for s in spools], allow_mixed)
             # No name keeps the per-prompt runs: they are freed before the report and plots are made.
-            comparison = compare_runs([summarize(s) for s in spools], ks=k_values, n_boot=n_boot, seed=seed)
+            comparison = compare_runs(
+                [summarize(s) for s in spools],
+                ks=k_values,
+                n_boot=n_boot,
+                seed=seed,
+                per_prompt_rates=per_prompt is not None,
+            )
         finally:
             for s in spools:
                 s.buckets.close()
@@ -380,4 +396,6 @@ def compare(
     click.echo(render_table(comparison))
     with user_errors():
         written = write_report(comparison, out)
+        if per_prompt is not None:
+            written.append(write_per_prompt(comparison, per_prompt))
     click.echo(f"wrote {', '.join(str(p) for p in written)}")

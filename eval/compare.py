@@ -86,6 +86,27 @@ class RunInfo:
 
 
 @dataclass
+class PerPrompt:
+    """Each prompt's pass rate (correct samples / samples) in every run, prompts in the first run's order."""
+
+    ids: list[str]
+    samples: list[int]
+    correct: dict[str, list[int]]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One JSON-ready row per prompt: ``prompt_id``, ``samples``, ``correct`` and ``pass_rate`` per run."""
+        return [
+            {
+                "prompt_id": prompt,
+                "samples": n,
+                "correct": {run: counts[i] for run, counts in self.correct.items()},
+                "pass_rate": {run: counts[i] / n for run, counts in self.correct.items()},
+            }
+            for i, (prompt, n) in enumerate(zip(self.ids, self.samples, strict=True))
+        ]
+
+
+@dataclass
 class Comparison:
     """Everything a report shows: the runs, the metrics, pass@k against k, the settings, and notes."""
 
@@ -96,6 +117,7 @@ class Comparison:
     pass_curves: dict[str, list[tuple[int, Estimate]]]
     settings: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    per_prompt: PerPrompt | None = None
 
     @property
     def baseline(self) -> str:
@@ -207,7 +229,12 @@ def check_paired(runs: Sequence[Run]) -> list[np.ndarray]:
 
 
 def compare_runs(
-    runs: Sequence[Run], *, ks: Sequence[int] | None = None, n_boot: int = 1000, seed: int = 0
+    runs: Sequence[Run],
+    *,
+    ks: Sequence[int] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    per_prompt_rates: bool = False,
 ) -> Comparison:
     """Compute every metric for every run and test each later run against the first.
 
@@ -217,6 +244,7 @@ def compare_runs(
         ks: The k of pass@k; None for :data:`DEFAULT_KS` up to the samples per prompt (see :func:`choose_ks`).
         n_boot: Bootstrap resamples (over prompts) for intervals and paired tests.
         seed: Seed of the resampling; every metric uses the same resamples.
+        per_prompt_rates: Keep each prompt's correct count in every run (:class:`PerPrompt`, for ``--per-prompt``).
 
     Returns:
         The comparison.
@@ -248,6 +276,7 @@ def compare_runs(
         per_prompt.append(_PerPrompt("mean reward", "higher", "mean over a prompt's samples", _reward_mean))
     else:
         notes.append("mean reward not reported: some rows have no reward (add a reward column or give --reward)")
+    per_prompt += _component_metrics(runs, notes)
     if min(sample_counts) >= 2:
         per_prompt.append(_PerPrompt("Self-BLEU", "lower", "among a prompt's samples", _self_bleu))
         if len(set(sample_counts)) > 1:
@@ -280,7 +309,23 @@ def compare_runs(
     if len(runs) > 2:
         settings["multiple_comparisons"] = MULTIPLE_COMPARISONS
     infos = [RunInfo(run.name, run.source, run.rows, run.provenance) for run in runs]
-    return Comparison(infos, len(runs[0].ids), max(sample_counts), metrics, curves, settings, notes)
+    rates = None
+    if per_prompt_rates:
+        correct = {name: a.correct for name, a in aligned.items()}
+        rates = PerPrompt(list(runs[0].ids), sample_counts, correct)
+    return Comparison(infos, len(runs[0].ids), max(sample_counts), metrics, curves, settings, notes, rates)
+
+
+def _component_metrics(runs: Sequence[Run], notes: list[str]) -> list[_PerPrompt]:
+    """One metric per reward component that every run carries (mean over a prompt's samples), in the first's order."""
+    shared = [name for name in runs[0].components if all(name in run.components for run in runs)]
+    partial = sorted({name for run in runs for name in run.components} - set(shared))
+    if partial:
+        notes.append(f"components not compared (not in every run, or missing in some rows): {', '.join(partial)}")
+    note = "reward component, mean over a prompt's samples"
+    return [
+        _PerPrompt(f"component {name}", "higher", note, functools.partial(_component, name=name)) for name in shared
+    ]
 
 
 class _Aligned:
@@ -332,6 +377,10 @@ def _first_correct(aligned: _Aligned) -> np.ndarray:
 def _reward_mean(aligned: _Aligned) -> np.ndarray:
     assert aligned.run.reward_mean is not None
     return aligned.take(aligned.run.reward_mean)
+
+
+def _component(aligned: _Aligned, name: str) -> np.ndarray:
+    return aligned.take(aligned.run.components[name])
 
 
 def _self_bleu(aligned: _Aligned) -> np.ndarray:

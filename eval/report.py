@@ -63,6 +63,45 @@ def _table_rows(comparison: Comparison, other: str, with_ci: bool) -> tuple[list
     return [*header, "winner"], rows
 
 
+#: Marks, in the one table of three or more runs, a run significantly better or worse than the first.
+BETTER, WORSE = "▲", "▼"
+
+
+def _wide_rows(comparison: Comparison, with_ci: bool) -> tuple[list[str], list[list[str]]]:
+    """Three or more runs: one row per metric, a column per run.
+
+    Each later run's cell has its difference from the first and its Holm-adjusted p, marked where that run is the
+    winner or the loser.
+    """
+    base = comparison.baseline
+    names = [run.name for run in comparison.runs]
+    rows = []
+    for metric in comparison.metrics:
+        cells = []
+        for name in names:
+            e = metric.estimates[name]
+            cell = f"{e.value:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]" if with_ci else f"{e.value:.3f}"
+            if name != base:
+                winner = metric.winner(base, name)
+                mark = BETTER if winner == name else WORSE if winner == base else ""
+                test = metric.tests[name]
+                cell += f" {test.difference:+.3f} p={format_p(metric.adjusted[name])}{mark}"
+            cells.append(cell)
+        tests = sorted({t.test for t in metric.tests.values()})
+        rows.append([_label(metric), *cells, ", ".join(tests)])
+    return ["metric", *names, "test"], rows
+
+
+def _wide_heading(comparison: Comparison) -> str:
+    s = comparison.settings
+    others = ", ".join(run.name for run in comparison.runs[1:])
+    return (
+        f"{others} against {comparison.baseline}: {comparison.prompts} prompts x {comparison.samples} samples; "
+        f"paired bootstrap over prompts ({s['n_boot']} resamples, seed {s['seed']}); each later run: value, "
+        f"difference from {comparison.baseline}, Holm-adjusted p, {BETTER}/{WORSE} where it is better/worse"
+    )
+
+
 def _heading(comparison: Comparison, other: str) -> str:
     s = comparison.settings
     return (
@@ -72,9 +111,17 @@ def _heading(comparison: Comparison, other: str) -> str:
 
 
 def render_table(comparison: Comparison) -> str:
-    """The terminal table: one block per run compared with the first, one line per metric."""
+    """The terminal table: one line per metric; two runs side by side with the test, three or more in one table."""
     blocks = []
-    for run in comparison.runs[1:]:
+    if len(comparison.runs) > 2:
+        header, rows = _wide_rows(comparison, with_ci=False)
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        lines = [_wide_heading(comparison)]
+        for r in [header, *rows]:
+            cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:-1], widths[1:-1], strict=True)]
+            lines.append("  ".join([*cells, r[-1]]).rstrip())
+        blocks.append("\n".join(lines))
+    for run in comparison.runs[1:] if len(comparison.runs) == 2 else []:
         header, rows = _table_rows(comparison, run.name, with_ci=False)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines = [_heading(comparison, run.name)]
@@ -87,6 +134,10 @@ def render_table(comparison: Comparison) -> str:
     which = "Holm-adjusted p" if len(comparison.runs) > 2 else "p"
     alpha = comparison.settings["alpha"]
     legend = f"↓ lower is better; winner: the better run where {which} < {alpha}, else {NO_WINNER}"
+    if len(comparison.runs) > 2:
+        legend = (
+            f"↓ lower is better; {BETTER}/{WORSE}: better/worse than {comparison.baseline} where {which} < {alpha}"
+        )
     notes = [f"note: {n}" for n in comparison.notes]
     return "\n\n".join(blocks) + "\n" + "\n".join([legend, *notes, f"signature: {comparison.signature()}"])
 
@@ -154,15 +205,18 @@ def render_markdown(comparison: Comparison) -> str:
     names = " vs ".join(run.name for run in comparison.runs)
     lines = [f"# evalkit compare: {names}", "", "| run | file | rows | rows scored by --reward |", "|---|---|---|---|"]
     lines += [f"| {r.name} | `{r.source}` | {r.rows} | {r.provenance.scored} |" for r in comparison.runs]
-    for run in comparison.runs[1:]:
-        header, rows = _table_rows(comparison, run.name, with_ci=True)
-        lines += ["", f"## {_heading(comparison, run.name)}", "", "| " + " | ".join(header) + " |"]
+    tables = [(_wide_heading(comparison), *_wide_rows(comparison, with_ci=True))] if len(comparison.runs) > 2 else []
+    for run in comparison.runs[1:] if len(comparison.runs) == 2 else []:
+        tables.append((_heading(comparison, run.name), *_table_rows(comparison, run.name, with_ci=True)))
+    for heading, header, rows in tables:
+        lines += ["", f"## {heading}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
         lines += ["| " + " | ".join(row) + " |" for row in rows]
     alpha = comparison.settings["alpha"]
     holm_note = (
-        f"; with {len(comparison.runs) - 1} runs tested against {comparison.baseline}, p (Holm) is each metric's "
-        "p adjusted by Holm's method over those tests, and the winner is called on it"
+        f"; with {len(comparison.runs) - 1} runs tested against {comparison.baseline}, p is each metric's "
+        f"p adjusted by Holm's method over those tests (the raw p is in report.json), and {BETTER}/{WORSE} is "
+        "called on it"
         if len(comparison.runs) > 2
         else ""
     )
@@ -232,6 +286,15 @@ def _png(figure: Any) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()
+
+
+def write_per_prompt(comparison: Comparison, path: str | os.PathLike[str]) -> Path:
+    """Write each prompt's pass rate in every run as JSONL (``prompt_id``, ``samples``, ``correct``, ``pass_rate``)."""
+    assert comparison.per_prompt is not None, "compare_runs(..., per_prompt_rates=True) keeps the rates"
+    with atomic_writer(path) as handle:
+        for row in comparison.per_prompt.rows():
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return Path(path)
 
 
 def write_report(comparison: Comparison, out_dir: str | os.PathLike[str]) -> list[Path]:

@@ -311,6 +311,8 @@ def fill_scores(
             item.reward = s.value
         if item.correct is None:
             item.correct = scorer.correct(s)
+        if getattr(item, "components", False) is None:
+            item.components = s.components
         provenance.unjudged += s.value is None
 
 

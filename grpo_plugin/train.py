@@ -36,6 +36,7 @@ from grpo_plugin.callbacks import (
 from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
+from grpo_plugin.monitor import Monitor
 from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
 from rewardlab.errors import ConfigError, RewardlabError, first_line
 from rewardlab.models import load_causal_lm
@@ -238,15 +239,17 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
     if config.init_adapter:
         model = load_adapter(model, config.init_adapter)
     stop = StopOnSignal(stream)
+    monitor = Monitor(rewards, config.output_dir, stream=stream, seed=config.seed)
+    guard = ZeroVarianceGuard(threshold=ZERO_VARIANCE_SHARE, stream=stream)
     try:
         trainer = trainer_class(
             model=model,
-            reward_funcs=rewards.funcs,
+            reward_funcs=monitor.wrap(),
             args=args,
             train_dataset=dataset,
             processing_class=tokenizer,
             peft_config=None if config.init_adapter else lora_config(config),
-            callbacks=[ZeroVarianceGuard(threshold=ZERO_VARIANCE_SHARE, stream=stream), stop, RecordRun(record)],
+            callbacks=[guard, stop, RecordRun(record), monitor],
             **kwargs,
         )
     except (ImportError, ValueError, RuntimeError) as error:

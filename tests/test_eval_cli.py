@@ -148,7 +148,7 @@ def test_compare_accepts_files_and_three_runs(runs_dir, tmp_path):
         "compare", runs_dir / "baseline", runs_dir / "grpo" / "generations.jsonl", third, "--out", tmp_path / "o"
     )
     assert result.exit_code == 0, result.output
-    assert "baseline vs grpo:" in result.output and "baseline vs third:" in result.output
+    assert "grpo, third against baseline:" in result.output
 
 
 def test_compare_names_the_prompts_that_differ(runs_dir, tmp_path):

@@ -5,7 +5,7 @@ import random
 
 import pytest
 from click.testing import CliRunner
-from helpers import write_jsonl
+from helpers import read_jsonl, write_jsonl
 
 from eval.cli import main
 
@@ -111,8 +111,9 @@ def test_compare_of_four_runs_reports_raw_and_holm_p_and_calls_winners_on_the_ad
     result = invoke("compare", *names, "--runs-dir", tmp_path / "runs", "--k", "1", "--out", out)
     assert result.exit_code == 0, result.output
     header = next(line for line in result.output.splitlines() if line.startswith("metric"))
-    assert header.split()[8:12] == ["p", "p", "(Holm)", "test"]
-    assert "winner: the better run where Holm-adjusted p < 0.05" in result.output
+    assert header.split() == ["metric", "base", "sft", "grpo", "poly", "test"]
+    assert sum(line.startswith("metric") for line in result.output.splitlines()) == 1
+    assert "▲/▼: better/worse than base where Holm-adjusted p < 0.05" in result.output
     from eval.stats import holm
 
     report = json.loads((out / "report.json").read_text())
@@ -124,7 +125,7 @@ def test_compare_of_four_runs_reports_raw_and_holm_p_and_calls_winners_on_the_ad
         for c in comparisons:
             if c["winner"] is not None:
                 assert c["p_value_holm"] < 0.05
-    assert "| p (Holm) |" in (out / "report.md").read_text()
+    assert "| metric | base | sft | grpo | poly | test |" in (out / "report.md").read_text()
     assert all((out / name).read_bytes()[:4] == b"\x89PNG" for name in ("metrics.png", "pass_at_k.png"))
 
 
@@ -150,3 +151,76 @@ def test_a_difference_significant_only_before_adjustment_has_no_winner(tmp_path)
     assert beside["p_value"] == pytest.approx(2 / 2**6)
     assert beside["p_value_holm"] == pytest.approx(3 * 2 / 2**6)
     assert beside["winner"] is None
+
+
+def test_one_table_of_four_runs_marks_the_run_better_than_the_first(tmp_path):
+    names = synthetic_runs(tmp_path, {"base": 0.1, "same": 0.1, "better": 0.9, "again": 0.1}, prompts=60)
+    result = invoke("compare", *names, "--runs-dir", tmp_path / "runs", "--k", "1", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("pass@1"))
+    assert row.count("▲") == 1 and "▼" not in row
+    assert row.index("▲") > row.index("+0.")
+
+
+def components_run(tmp_path, name, fmt):
+    rows = [
+        {
+            "prompt_id": f"p{p}",
+            "sample": s,
+            "completion": "x",
+            "correct": s == 0,
+            "reward": 1.0 + fmt(p, s),
+            "components": {"acc": float(s == 0), "fmt": fmt(p, s)},
+        }
+        for p in range(12)
+        for s in range(3)
+    ]
+    return write_jsonl(tmp_path / f"{name}.jsonl", rows)
+
+
+def test_compare_shows_a_delta_per_reward_component(tmp_path):
+    base = components_run(tmp_path, "base", lambda p, s: 0.0)
+    tuned = components_run(tmp_path, "tuned", lambda p, s: 1.0)
+    result = invoke("compare", base, tuned, "--k", "1", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    metrics = {m["name"]: m for m in json.loads((tmp_path / "o" / "report.json").read_text())["metrics"]}
+    assert metrics["component fmt"]["comparisons"][0]["difference"] == pytest.approx(1.0)
+    assert metrics["component acc"]["comparisons"][0]["difference"] == 0.0
+    assert "component fmt" in result.output
+
+
+def test_a_component_missing_from_one_run_is_named_in_a_note_not_compared(tmp_path):
+    base = components_run(tmp_path, "base", lambda p, s: 0.0)
+    rows = [dict(r, components={"acc": r["components"]["acc"]}) for r in read_jsonl(base)]
+    other = write_jsonl(tmp_path / "other.jsonl", rows)
+    result = invoke("compare", base, other, "--k", "1", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert "component acc" in result.output and "component fmt" not in result.output
+    assert "components not compared (not in every run, or missing in some rows): fmt" in result.output
+
+
+def test_per_prompt_writes_each_prompts_pass_rate_in_every_run(tmp_path):
+    names = synthetic_runs(tmp_path, {"base": 0.3, "sft": 0.6}, prompts=5, samples=4)
+    out = tmp_path / "rates.jsonl"
+    result = invoke(
+        "compare", *names, "--runs-dir", tmp_path / "runs", "--k", "1", "--out", tmp_path / "o", "--per-prompt", out
+    )
+    assert result.exit_code == 0, result.output
+    rates = read_jsonl(out)
+    assert [r["prompt_id"] for r in rates] == [f"p{i}" for i in range(5)]
+    source = read_jsonl(tmp_path / "runs" / "sft" / "generations.jsonl")
+    solved = sum(r["correct"] for r in source if r["prompt_id"] == "p0")
+    assert rates[0]["samples"] == 4 and rates[0]["pass_rate"]["sft"] == solved / 4
+
+
+def test_components_of_rows_scored_by_reward_are_compared(fixtures_dir, tmp_path):
+    paths = []
+    for name in ("baseline", "grpo"):
+        rows = [
+            {k: v for k, v in r.items() if k not in ("reward", "correct")} for r in fixture_rows(fixtures_dir, name)
+        ]
+        paths.append(write_jsonl(tmp_path / f"{name}.jsonl", rows))
+    result = invoke("compare", *paths, "--reward", "math", "--k", "1", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    names = [m["name"] for m in json.loads((tmp_path / "o" / "report.json").read_text())["metrics"]]
+    assert {"component math-accuracy", "component math-format", "component math-tags"} <= set(names)

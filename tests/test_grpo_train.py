@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import read_jsonl
 
 from grpo_plugin.cli import main
 
@@ -269,3 +270,22 @@ def test_user_errors_are_one_line_exit_2(workdir, tiny_qwen, tmp_path, args, mes
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_monitor_logs_component_spread_and_reward_time_and_keeps_samples(trained):
+    from grpo_plugin.monitor import SAMPLES_PER_STEP
+
+    out, _ = trained
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    steps = [entry for entry in history if "reward" in entry]
+    for stat in ("mean", "std", "min", "max"):
+        assert f"monitor/letters/e/{stat}" in steps[0] and f"monitor/length/{stat}" in steps[0]
+    assert steps[0]["monitor/letters/e/min"] <= steps[0]["monitor/letters/e/mean"] <= steps[0]["monitor/letters/e/max"]
+    assert 0 < steps[0]["monitor/reward_time_share"] < 1
+    assert 0 <= steps[0]["monitor/near_zero_std_share"] <= 1
+    samples = read_jsonl(out / "samples.jsonl")
+    assert [s["step"] for s in samples] == [1] * SAMPLES_PER_STEP + [2] * SAMPLES_PER_STEP
+    first = samples[0]
+    assert set(first) == {"step", "prompt", "completion", "reward", "rewards", "components"}
+    assert first["reward"] == pytest.approx(first["rewards"]["letters"] + 0.5 * first["rewards"]["length"])
+    assert "letters/e" in first["components"]
