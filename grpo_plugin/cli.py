@@ -16,6 +16,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from grpo_plugin import lock
 from grpo_plugin.config import CURRICULA, OBJECTIVES, RunConfig, TrainConfig, load_yaml, resolve
 from rewardlab.cli.framework import Command, user_errors
 from rewardlab.cli.options import param_option, parse_param_options, weights_option
@@ -161,10 +162,13 @@ def run_command(
         typed["params"] = parse_param_options(typed["params"])
     if "weights" in typed:
         typed["weights"] = parse_weights(typed["weights"])
-    with user_errors():
-        config = resolve(typed, load_yaml(config_file, cls) if config_file else {}, cls)
-        config.require_inputs()
-        return action(config)
+    try:
+        with user_errors():
+            config = resolve(typed, load_yaml(config_file, cls) if config_file else {}, cls)
+            config.require_inputs()
+            return action(config)
+    finally:
+        lock.release()
 
 
 def summarise(result: Any, metric: str, resolved_name: str) -> None:
@@ -275,14 +279,25 @@ Examples:
 @click.option(
     "--preflight",
     is_flag=True,
-    help="Sample a few prompts × num-generations, print the reward spread and the share of zero-variance "
-    "groups, and exit without training.",
+    help="Sample --preflight-prompts prompts × num-generations, print the reward spread and the share of "
+    "zero-variance groups, and exit without training.",
+)
+@click.option(
+    "--preflight-prompts",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Prompts --preflight samples.",
 )
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None, preflight: bool, **options: Any) -> None:
+def main(ctx: click.Context, config_file: str | None, preflight: bool, preflight_prompts: int, **options: Any) -> None:
     """Fine-tune a causal LM with GRPO on rewardlab rewards (TRL GRPOTrainer + peft LoRA)."""
     if preflight:
-        from grpo_plugin.train import preflight as run_preflight
+
+        def run_preflight(config: TrainConfig) -> Any:
+            from grpo_plugin.train import preflight as sample
+
+            return sample(config, num_prompts=preflight_prompts)
 
         run_command(ctx, TrainConfig, config_file, options, run_preflight)
         return

@@ -63,12 +63,26 @@ def load_prompts(path: str | Path, system_prompt: str | None = None) -> Prompts:
         for row in rows:
             require_text(row, "prompt", source)
         prompts = Prompts([row.data for row in rows], source, [row.line for row in rows])
+    if prompts.rows and all(_empty_prompt(row["prompt"]) for row in prompts.rows):
+        raise InputError(source, None, "every prompt is empty: the model would be asked to continue nothing")
     reserved = sorted({key for row in prompts.rows for key in row if key in RESERVED_COLUMNS})
     if reserved:
         raise InputError(source, None, f"column '{reserved[0]}' has a name TRL uses when it calls rewards; rename it")
     if system_prompt:
         prompts.rows = [{**row, "prompt": with_system_prompt(row["prompt"], system_prompt)} for row in prompts.rows]
     return prompts
+
+
+def _empty_prompt(prompt: Any) -> bool:
+    if isinstance(prompt, str):
+        return not prompt.strip()
+    for message in prompt:
+        content = message.get("content")
+        parts = content if isinstance(content, list) else [content]
+        texts = [part.get("text") if isinstance(part, dict) else part for part in parts]
+        if any(isinstance(text, str) and text.strip() for text in texts):
+            return False
+    return True
 
 
 def _load_saved_dataset(path: Path) -> list[dict[str, Any]]:
@@ -167,6 +181,46 @@ def to_dataset(prompts: Prompts, extra: dict[str, list[Any]] | None = None) -> A
         column = next((key for key, values in columns.items() if not _one_kind(values)), None)
         what = f"column '{column}' mixes value types" if column else f"cannot build a dataset: {error}"
         raise InputError(prompts.source, None, what) from None
+
+
+def to_training_dataset(prompts: Prompts, extra: dict[str, list[Any]] | None = None) -> tuple[Any, list[str]]:
+    """Like :func:`to_dataset`, but a column Arrow cannot store as it is is stored as JSON text instead.
+
+    Arrow wants one type per column, down to nested fields: the ``test_cases`` of ``fixtures/code_problems.jsonl``
+    hold an ``expected`` that is a list in one case and a number in another. And where it can store a column it
+    may change it: dicts with different keys all get every key (the missing ones None), which a reward that reads
+    the keys present would misread. A column whose values do not come back from Arrow as they went in travels as
+    JSON text and is decoded again before the rewards see it (:func:`grpo_plugin.guards.decode_rows`).
+
+    Returns:
+        The dataset and the names of the columns stored as JSON text.
+
+    """
+    import json
+
+    import pyarrow
+
+    keys: dict[str, None] = {}
+    for row in prompts.rows:
+        keys.update(dict.fromkeys(row))
+    encoded = []
+    for key in keys:
+        if key == "prompt":
+            continue
+        values = [row.get(key) for row in prompts.rows]
+        try:
+            kept = pyarrow.array(values).to_pylist() == values
+        except (pyarrow.ArrowException, TypeError, ValueError, OverflowError):
+            kept = False
+        if not kept:
+            encoded.append(key)
+    if not encoded:
+        return to_dataset(prompts, extra), []
+    rows = [
+        {key: json.dumps(value) if key in encoded and value is not None else value for key, value in row.items()}
+        for row in prompts.rows
+    ]
+    return to_dataset(Prompts(rows, prompts.source, prompts.lines), extra), encoded
 
 
 def _one_kind(values: list[Any]) -> bool:

@@ -23,7 +23,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from grpo_plugin import lock
 from grpo_plugin.config import RunConfig, TrainConfig
+from grpo_plugin.guards import CheckpointError, check_checkpoint, describe_write_error
 from rewardlab.engine.write import atomic_writer
 from rewardlab.errors import ConfigError, RewardlabError, StoppedWithWork
 
@@ -99,7 +101,7 @@ def check_output_dir(config: RunConfig) -> None:
     path = Path(config.output_dir)
     if config.resume_from_checkpoint or config.overwrite_output_dir or not path.is_dir():
         return
-    if any(path.iterdir()):
+    if any(child.name != lock.LOCK_FILE for child in path.iterdir()):
         raise RunDirError(
             f"--output-dir {path} is not empty (an earlier run's files are there): continue that run with "
             "--resume-from-checkpoint last, replace it with --overwrite-output-dir, or choose another directory"
@@ -109,13 +111,16 @@ def check_output_dir(config: RunConfig) -> None:
 def start(config: RunConfig) -> tuple[str | None, dict[str, Any]]:
     """Check (and create) the output directory, find the checkpoint to resume, and make this run's record.
 
-    A resumed run keeps the run id of the checkpoint it continues; any other run gets a new one.
+    A resumed run keeps the run id of the checkpoint it continues; any other run gets a new one. The output
+    directory is locked for this run (:mod:`grpo_plugin.lock`) until :func:`grpo_plugin.lock.release`.
 
     Returns:
         The checkpoint to resume (or None) and the run record to write once training is set up.
 
     Raises:
         RunDirError: See :func:`check_output_dir` and :func:`resume_checkpoint`.
+        OutputDirLocked: Another run is training into the output directory.
+        CheckpointError: The checkpoint to resume is damaged.
 
     """
     check_output_dir(config)
@@ -124,6 +129,13 @@ def start(config: RunConfig) -> tuple[str | None, dict[str, Any]]:
         Path(config.output_dir).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RunDirError(f"--output-dir: cannot create {config.output_dir}: {error.strerror or error}") from None
+    lock.acquire(config.output_dir)
+    try:
+        # Again under the lock: a run that started at the same moment may have written here since.
+        check_output_dir(config)
+    except RunDirError:
+        lock.release(config.output_dir)
+        raise
     previous = read_record(checkpoint) if checkpoint else None
     run_id = previous["run_id"] if previous and isinstance(previous.get("run_id"), str) else uuid.uuid4().hex
     return checkpoint, {"run_id": run_id, **identity(config)}
@@ -169,6 +181,7 @@ def resume_checkpoint(config: RunConfig) -> str | None:
     record = read_record(checkpoint)
     if record is not None:
         _check_same_weights(record, identity(config), checkpoint)
+    check_checkpoint(checkpoint)
     return str(checkpoint)
 
 
@@ -233,9 +246,15 @@ def finish(trainer: Any, config: RunConfig, tokenizer: Any, stop: Any) -> Path |
         The merged model's directory, or None without ``--merge``.
 
     """
-    trainer.save_model(config.output_dir)
-    trainer.save_state()
     output_dir = Path(config.output_dir)
+    try:
+        trainer.save_model(config.output_dir)
+        trainer.save_state()
+    except (OSError, RuntimeError) as error:
+        raise CheckpointError(
+            f"cannot save the trained weights to {output_dir}: {describe_write_error(error)}; the run's checkpoints "
+            "are intact (free space, then continue with --resume-from-checkpoint last)"
+        ) from None
     if stop.stopped_at is not None:
         checkpoint = output_dir / f"checkpoint-{trainer.state.global_step}"
         raise TrainingStopped(

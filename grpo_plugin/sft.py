@@ -18,8 +18,13 @@ from grpo_plugin import runs
 from grpo_plugin.callbacks import RecordRun, StopOnSignal
 from grpo_plugin.config import SFTTrainConfig
 from grpo_plugin.data import load_pairs, to_dataset
+from grpo_plugin.guards import SafeCheckpoints
 from grpo_plugin.train import TrainError, TrainResult, load_policy, lora_config, run_trainer, trainer_args
 from rewardlab.errors import ConfigError, first_line
+
+
+class GuardedSFTTrainer(SafeCheckpoints, SFTTrainer):
+    """SFTTrainer that removes a checkpoint it could not write whole (see :mod:`grpo_plugin.guards`)."""
 
 
 def sft_config(config: SFTTrainConfig) -> SFTConfig:
@@ -52,7 +57,7 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
     model, tokenizer = load_policy(config.model, full_precision=not config.lora)
     stop = StopOnSignal(stream)
     try:
-        trainer = SFTTrainer(
+        trainer = GuardedSFTTrainer(
             model=model,
             args=args,
             train_dataset=dataset,

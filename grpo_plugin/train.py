@@ -22,7 +22,7 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOConfig, GRPOTrainer
 
-from grpo_plugin import runs
+from grpo_plugin import lock, runs
 from grpo_plugin.callbacks import (
     ZERO_VARIANCE_SHARE,
     RecordRun,
@@ -35,7 +35,8 @@ from grpo_plugin.callbacks import (
 )
 from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
-from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_dataset
+from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_training_dataset
+from grpo_plugin.guards import SafeCheckpoints, UnscoredRewards
 from grpo_plugin.monitor import Monitor
 from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
 from rewardlab.errors import ConfigError, RewardlabError, first_line
@@ -166,7 +167,11 @@ def prepare(config: TrainConfig) -> tuple[Prompts, RewardSet]:
     return prompts, rewards
 
 
-class CurriculumGRPOTrainer(GRPOTrainer):
+class GuardedGRPOTrainer(UnscoredRewards, SafeCheckpoints, GRPOTrainer):
+    """GRPOTrainer with the guards of :mod:`grpo_plugin.guards`: rewards that score nothing, partial checkpoints."""
+
+
+class CurriculumGRPOTrainer(GuardedGRPOTrainer):
     """GRPOTrainer that draws prompts by learnability (see :mod:`grpo_plugin.curriculum`).
 
     Two hooks: the train sampler, and recording each prompt's rewards right after TRL computed and gathered them
@@ -225,7 +230,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         runs.check_init_adapter(config)
     checkpoint, record = runs.start(config)
     kwargs: dict[str, Any] = {}
-    trainer_class: type[GRPOTrainer] = GRPOTrainer
+    trainer_class: type[GRPOTrainer] = GuardedGRPOTrainer
     extra = None
     if config.curriculum == "learnability":
         trainer_class = CurriculumGRPOTrainer
@@ -234,7 +239,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
             "difficulty": difficulty,
         }
         extra = {INDEX_COLUMN: list(range(len(prompts)))}
-    dataset = to_dataset(prompts, extra)
+    dataset, json_columns = to_training_dataset(prompts, extra)
     model, tokenizer = load_policy(config.model, full_precision=not config.lora)
     if config.init_adapter:
         model = load_adapter(model, config.init_adapter)
@@ -256,6 +261,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         # What peft, TRL or a logging integration refuse here is a setting: LoRA target modules the model does not
         # have, a --report-to integration that is not installed, sizes TRL rejects.
         raise TrainError(f"cannot set up training: {first_line(error)}") from None
+    trainer.json_columns = json_columns
     return run_trainer(trainer, config, record, checkpoint, tokenizer, stop)
 
 
@@ -268,9 +274,12 @@ def run_trainer(
     if trainer.args.process_index == 0:
         write_resolved(config, config.output_dir, versions(config.command) + "\n" + started_from(config))
         runs.write_record(record, config.output_dir)
-    with stop:
-        trainer.train(resume_from_checkpoint=checkpoint)
-    merged_dir = runs.finish(trainer, config, tokenizer, stop)
+    try:
+        with stop:
+            trainer.train(resume_from_checkpoint=checkpoint)
+        merged_dir = runs.finish(trainer, config, tokenizer, stop)
+    finally:
+        lock.release(config.output_dir)
     return TrainResult(
         Path(config.output_dir), trainer.state.log_history, merged_dir, trainer.is_world_process_zero(), config.lora
     )
