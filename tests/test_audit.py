@@ -100,7 +100,7 @@ def test_a_pure_length_reward_is_caught_by_the_padding_probe(replies, rewards_fi
     assert result.exit_code == 1, result.output
     padding = next(p for p in json.loads(out.read_text())["probes"] if p["name"] == "padding")
     assert padding["beats_median"] is True
-    assert padding["beats_best_share"] == 1.0
+    assert padding["beats_best_share"] == padding["beats_prompt_median_share"] == 1.0
     assert padding["percentile"] == 100.0
     assert "padding" in result.output.splitlines()[-1]
 
@@ -133,6 +133,7 @@ def test_a_group_level_reward_judges_each_probe_inside_its_real_group(replies, r
     result = audit(replies, rewardlab.get(f"{rewards_file}:group_size"))
     assert result.median == 3.0
     assert {p.mean for p in result.probes} == {4.0}
+    assert {p.beats_prompt_median_share for p in result.probes} == {1.0}
 
 
 def test_the_same_seed_gives_the_same_audit(replies, rewards_file):

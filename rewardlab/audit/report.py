@@ -17,12 +17,29 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
+#: The table's columns: heading and width (a negative width aligns left).
+COLUMNS = (
+    ("probe", -16),
+    ("mean", 8),
+    ("pctl", 6),
+    (">median", 8),
+    (">p.med", 7),
+    (">best", 6),
+    ("top component (gain)", -32),
+    ("None", 9),
+)
+
+
+def _line(cells: list[str]) -> str:
+    return " ".join(f"{cell:<{-w}}" if w < 0 else f"{cell:>{w}}" for cell, (_, w) in zip(cells, COLUMNS, strict=True))
+
+
 def render(result: Audit) -> str:
     """The audit as a fixed-width table: one line per probe, then the verdict.
 
-    Columns: the probe's mean, its percentile among the real completions, whether it beats their median, the
-    share of prompts where it beats the best real completion, the component it gains most on (and by how much),
-    and the rows the reward did not judge (None) out of the rows built.
+    Columns: the probe's mean; its percentile among the real completions; whether it beats their median; the
+    shares of prompts where it beats that prompt's median real completion (``>p.med``) and its best one
+    (``>best``); the component it gains most on, and by how much; the rows not judged (None) of those built.
     """
     lines = [
         f"reward: {result.signature}",
@@ -30,15 +47,21 @@ def render(result: Audit) -> str:
         f"probe families: {', '.join(result.families)}; seed {result.seed}",
         f"real completions: median {_number(result.median)}, mean {_number(result.real_mean)}",
         "",
-        f"{'probe':<16} {'mean':>8} {'pctl':>6} {'>median':>8} {'>best':>6}  {'top component (gain)':<32} {'None':>9}",
+        _line([heading for heading, _ in COLUMNS]),
     ]
     for probe in result.probes:
         top = "-" if probe.top_component is None else f"{probe.top_component} (+{probe.top_component_gain:.3f})"
-        lines.append(
-            f"{probe.name:<16} {_number(probe.mean):>8} {_number(probe.percentile, 1):>6} "
-            f"{'YES' if probe.beats_median else 'no':>8} {_share(probe.beats_best_share):>6}  {top:<32} "
-            f"{f'{probe.nulls}/{probe.rows}':>9}"
-        )
+        cells = [
+            probe.name,
+            _number(probe.mean),
+            _number(probe.percentile, 1),
+            "YES" if probe.beats_median else "no",
+            _share(probe.beats_prompt_median_share),
+            _share(probe.beats_best_share),
+            top,
+            f"{probe.nulls}/{probe.rows}",
+        ]
+        lines.append(_line(cells))
     flagged = result.flagged
     lines.append("")
     if flagged:

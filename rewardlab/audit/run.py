@@ -42,6 +42,8 @@ class ProbeResult:
         beats_median: Whether ``mean`` is above the real completions' median.
         beats_best_share: Share of prompts where the probe scores above the best real completion of that prompt
             (over prompts where both were judged).
+        beats_prompt_median_share: Share of prompts where the probe scores above the median real completion of
+            that prompt (the "beats the okay reply on 33 of 51 posts" of issue 18).
         top_component: The component the probe gains most on against the real completions' mean of it (None
             when the reward has no components or the probe gains on none).
         top_component_gain: That component's probe mean minus its real mean.
@@ -57,6 +59,7 @@ class ProbeResult:
     percentile: float | None
     beats_median: bool
     beats_best_share: float | None
+    beats_prompt_median_share: float | None
     top_component: str | None
     top_component_gain: float | None
 
@@ -145,6 +148,10 @@ def _top_component(probe: list[Score], real: dict[str, float]) -> tuple[str | No
     return (name, gains[name]) if gains[name] > 0 else (None, None)
 
 
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
 def measure(
     probe: Probe,
     built: list[tuple[int, Score]],
@@ -156,11 +163,11 @@ def measure(
     """Compute one probe's statistics from its scores (``built``: group index and score)."""
     judged = [s.value for _, s in built if s.value is not None]
     mean = statistics.fmean(judged) if judged else None
-    pairs = [
-        (s.value, max(v for v in groups[i].values if v is not None))
-        for i, s in built
-        if s.value is not None and any(v is not None for v in groups[i].values)
-    ]
+    pairs = []
+    for i, s in built:
+        judged_real = [v for v in groups[i].values if v is not None]
+        if s.value is not None and judged_real:
+            pairs.append((s.value, max(judged_real), statistics.median(judged_real)))
     top, gain = _top_component([s for _, s in built], real_components)
     return ProbeResult(
         name=probe.name,
@@ -171,7 +178,8 @@ def measure(
         mean=mean,
         percentile=None if mean is None else percentile_of(mean, real),
         beats_median=mean is not None and mean > median,
-        beats_best_share=sum(1 for value, best in pairs if value > best) / len(pairs) if pairs else None,
+        beats_best_share=_share([value > best for value, best, _ in pairs]),
+        beats_prompt_median_share=_share([value > middle for value, _, middle in pairs]),
         top_component=top,
         top_component_gain=gain,
     )

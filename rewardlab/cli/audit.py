@@ -46,4 +46,4 @@ def audit(
             write_json(result, json_path)
     click.echo(render(result))
     if result.flagged:
-        sys.exit(1)
+        raise click.exceptions.Exit(1)
