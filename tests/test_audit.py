@@ -45,6 +45,14 @@ def no_questions(prompts, completions, **columns):
     return [None if "?" in c else 1.0 / (1 + len(c.split())) for c in completions]
 
 
+def last_message_words(prompts, completions, **columns):
+    return [float(len(c[-1]["content"].split())) for c in completions]
+
+
+def first_word_length(prompts, completions, **columns):
+    return [float(len(c.split()[0])) for c in completions]
+
+
 def group_size(prompts, completions, **columns):
     return [float(sum(1 for p in prompts if p == prompt)) for prompt in prompts]
 
@@ -134,6 +142,27 @@ def test_a_group_level_reward_judges_each_probe_inside_its_real_group(replies, r
     assert result.median == 3.0
     assert {p.mean for p in result.probes} == {4.0}
     assert {p.beats_prompt_median_share for p in result.probes} == {1.0}
+
+
+def test_probes_take_the_shape_of_the_real_completions(tmp_path, rewards_file):
+    rows = [
+        {"prompt": POSTS[key], "completion": [{"role": "assistant", "content": r}]}
+        for key in POSTS
+        for r in REPLIES[key]
+    ]
+    data = write_jsonl(tmp_path / "chat.jsonl", rows)
+    result = audit(data, rewardlab.get(f"{rewards_file}:last_message_words"))
+    assert probe(result, "padding").beats_best_share == 1.0
+
+
+def test_a_reward_that_fails_on_a_probe_names_the_probe(replies, rewards_file):
+    result = run_audit(replies, "--reward", f"{rewards_file}:first_word_length")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {replies}:1: reward ")
+    assert result.output.rstrip().endswith(
+        "IndexError: list index out of range (on the probe 'empty' built from that row)"
+    )
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_the_same_seed_gives_the_same_audit(replies, rewards_file):

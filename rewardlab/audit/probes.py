@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -188,7 +189,7 @@ def _function_names(group: Group) -> list[str]:
         names.update(dict.fromkeys(_DEF.findall(to_text(row.data["completion"]))))
     for call in _test_calls(group.rows[0].data):
         names.update(dict.fromkeys(name for name in _CALL.findall(call) if name.isidentifier()))
-    return [name for name in names if not name.startswith("__") and name not in ("assert", "print", "len")]
+    return [name for name in names if not hasattr(builtins, name) and name not in ("assert", "lambda")]
 
 
 def _test_calls(data: dict[str, Any]) -> list[str]:

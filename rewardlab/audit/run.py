@@ -17,7 +17,7 @@ from typing import Any
 
 from rewardlab.audit.probes import Group, Probe, build, families, probes_for
 from rewardlab.describe import signature
-from rewardlab.engine.read import Row, iter_jsonl, source_name
+from rewardlab.engine.read import InputError, Row, iter_jsonl, source_name
 from rewardlab.engine.score import score_rows
 from rewardlab.engine.validate import checked
 from rewardlab.errors import ConfigError, RewardlabError
@@ -127,9 +127,11 @@ def read_groups(source: str | os.PathLike[str], reward: Reward) -> tuple[list[Ro
 
 
 def _probe_row(group: Group, completion: str) -> Row:
+    """A row of the group's columns with the probe as its completion, in the shape DATA's completions have."""
     first = group.rows[0]
     data = {key: value for key, value in first.data.items() if key not in COMPLETION_COLUMNS}
-    data["completion"] = completion
+    chat = isinstance(first.data["completion"], list)
+    data["completion"] = [{"role": "assistant", "content": completion}] if chat else completion
     return Row(first.line, data)
 
 
@@ -239,7 +241,10 @@ def audit(
             missing = reward.missing_columns(row.data)
             if missing:
                 raise ConfigError(f"{reward.name} needs '{missing[0]}' for each completion; audit cannot build it")
-        scores = _score_probe(reward, probe_rows, rows, f"{name} (probe '{probe.name}')") if probe_rows else []
+        try:
+            scores = _score_probe(reward, probe_rows, rows, name) if probe_rows else []
+        except InputError as error:
+            raise RewardlabError(f"{error} (on the probe '{probe.name}' built from that row)") from error
         paired = [(i, s) for (i, _), s in zip(kept, scores, strict=True)]
         result.probes.append(measure(probe, paired, groups, real, median, real_components))
     return result
