@@ -53,6 +53,10 @@ def first_word_length(prompts, completions, **columns):
     return [float(len(c.split()[0])) for c in completions]
 
 
+def short(prompts, completions, **columns):
+    return [1.0 if len(c.split()) <= 20 else 0.0 for c in completions]
+
+
 def group_size(prompts, completions, **columns):
     return [float(sum(1 for p in prompts if p == prompt)) for prompt in prompts]
 
@@ -117,6 +121,19 @@ def test_a_reward_no_probe_can_win_passes_the_audit(replies, rewards_file):
     result = run_audit(replies, "--reward", f"{rewards_file}:exact")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "ok: no probe beats the median of the real completions"
+
+
+def test_a_saturated_reward_is_noted_and_fails_under_strict(replies, rewards_file, tmp_path):
+    lenient = run_audit(replies, "--reward", f"{rewards_file}:short", "--json", tmp_path / "a.json")
+    assert lenient.exit_code == 0, lenient.output
+    assert "note: the real median is the top real score, so no probe can beat it" in lenient.output
+    empty = next(p for p in json.loads((tmp_path / "a.json").read_text())["probes"] if p["name"] == "empty")
+    assert (empty["beats_median"], empty["reaches_median"], empty["reaches_best_share"]) == (False, True, 1.0)
+    strict = run_audit(replies, "--reward", f"{rewards_file}:short", "--strict")
+    assert strict.exit_code == 1
+    verdict = strict.output.splitlines()[-1]
+    assert verdict.startswith("FAIL: ") and "reach the median of the real completions" in verdict
+    assert "empty" in verdict and "padding" not in verdict
 
 
 def test_rows_the_reward_cannot_judge_are_counted_never_scored_zero(replies, rewards_file):

@@ -62,14 +62,32 @@ def render(result: Audit) -> str:
             f"{probe.nulls}/{probe.rows}",
         ]
         lines.append(_line(cells))
-    flagged = result.flagged
     lines.append("")
+    lines.extend(_notes(result))
+    flagged = result.flagged
+    verb = "reach" if result.strict else "beat"
     if flagged:
         names = ", ".join(probe.name for probe in flagged)
-        lines.append(f"FAIL: {len(flagged)} probe(s) beat the median of the real completions: {names}")
+        lines.append(f"FAIL: {len(flagged)} probe(s) {verb} the median of the real completions: {names}")
     else:
-        lines.append("ok: no probe beats the median of the real completions")
+        lines.append(f"ok: no probe {verb}s the median of the real completions")
     return "\n".join(lines)
+
+
+def _notes(result: Audit) -> list[str]:
+    """Warnings the verdict alone would hide: a saturated median, probes paid as much as the best real completion."""
+    notes = []
+    tying = [p.name for p in result.probes if p.reaches_best_share is not None and p.reaches_best_share >= 0.5]
+    if tying:
+        notes.append(
+            f"note: {', '.join(tying)} score(s) as much as the best real completion on at least half the prompts"
+        )
+    if result.median_is_top and not result.strict:
+        notes.append(
+            "note: the real median is the top real score, so no probe can beat it; --strict also fails a probe "
+            "that reaches it"
+        )
+    return notes
 
 
 def write_json(result: Audit, path: str | os.PathLike[str]) -> None:

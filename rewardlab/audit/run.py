@@ -40,10 +40,13 @@ class ProbeResult:
         mean: Mean reward over the judged rows (None when none was judged).
         percentile: Percentile of ``mean`` among the real completions' rewards (mid-rank, 0-100).
         beats_median: Whether ``mean`` is above the real completions' median.
+        reaches_median: Whether ``mean`` is at least that median (what ``--strict`` fails on).
         beats_best_share: Share of prompts where the probe scores above the best real completion of that prompt
             (over prompts where both were judged).
         beats_prompt_median_share: Share of prompts where the probe scores above the median real completion of
             that prompt (the "beats the okay reply on 33 of 51 posts" of issue 18).
+        reaches_best_share: Share of prompts where the probe scores at least as much as the best real completion
+            of that prompt: a probe that ties the best everywhere is paid in full for no work.
         top_component: The component the probe gains most on against the real completions' mean of it (None
             when the reward has no components or the probe gains on none).
         top_component_gain: That component's probe mean minus its real mean.
@@ -58,8 +61,10 @@ class ProbeResult:
     mean: float | None
     percentile: float | None
     beats_median: bool
+    reaches_median: bool
     beats_best_share: float | None
     beats_prompt_median_share: float | None
+    reaches_best_share: float | None
     top_component: str | None
     top_component_gain: float | None
 
@@ -78,13 +83,20 @@ class Audit:
     real_nulls: int
     median: float
     real_mean: float
+    real_max: float
     real_components: dict[str, float]
+    strict: bool = False
     probes: list[ProbeResult] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[ProbeResult]:
-        """The probes whose mean beats the real completions' median (``rewardlab audit`` then exits 1)."""
-        return [probe for probe in self.probes if probe.beats_median]
+        """The probes whose mean beats the real median, or reaches it when strict (``rewardlab audit`` exits 1)."""
+        return [probe for probe in self.probes if (probe.reaches_median if self.strict else probe.beats_median)]
+
+    @property
+    def median_is_top(self) -> bool:
+        """Whether the real median is the highest real score, so that no probe can beat it, only reach it."""
+        return self.median >= self.real_max
 
     def as_dict(self) -> dict[str, Any]:
         """The audit as JSON-ready data: ``median``, ``probes`` (each a dict) and the settings that produced it."""
@@ -180,8 +192,10 @@ def measure(
         mean=mean,
         percentile=None if mean is None else percentile_of(mean, real),
         beats_median=mean is not None and mean > median,
+        reaches_median=mean is not None and mean >= median,
         beats_best_share=_share([value > best for value, best, _ in pairs]),
         beats_prompt_median_share=_share([value > middle for value, _, middle in pairs]),
+        reaches_best_share=_share([value >= best for value, best, _ in pairs]),
         top_component=top,
         top_component_gain=gain,
     )
@@ -191,6 +205,7 @@ def audit(
     source: str | os.PathLike[str],
     reward: Reward,
     seed: int = 0,
+    strict: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Audit:
     """Score every probe that applies to ``reward`` beside ``source``'s real completions.
@@ -199,10 +214,11 @@ def audit(
         source: DATA: a JSONL file of ``prompt``, ``completion`` and the columns the reward needs.
         reward: Any reward (a built-in, a combination, a user's function).
         seed: Seeds the probes that pick (the off-topic completion, a template), so a rerun gives the same audit.
+        strict: Flag a probe whose mean reaches the real median, not only one that beats it.
         progress: Called with each probe's name before it is scored.
 
     Returns:
-        The audit; :attr:`Audit.flagged` lists the probes whose mean beats the real median.
+        The audit; :attr:`Audit.flagged` lists the probes whose mean beats (strict: reaches) the real median.
 
     Raises:
         InputError: DATA is malformed (file, line and field).
@@ -229,6 +245,8 @@ def audit(
         real_nulls=len(rows) - len(real),
         median=median,
         real_mean=statistics.fmean(real),
+        real_max=max(real),
+        strict=strict,
         real_components=real_components,
     )
     for probe in probes_for(reward):
