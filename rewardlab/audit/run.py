@@ -1,0 +1,268 @@
+"""Score the probes beside DATA's real completions and place each probe among them.
+
+The real rows are read and checked as ``rewardlab score`` reads them (:mod:`rewardlab.engine.read`,
+:mod:`rewardlab.engine.validate`) and scored by :func:`rewardlab.engine.score.score_rows`; each probe is then one
+row per prompt group, carrying the group's columns, scored the same way. A group-level reward scores each probe's
+rows together with the real rows, so every probe is judged inside its prompt's real group, as GRPO would judge it.
+Rows a reward cannot judge (None) are counted apart and never enter a mean as 0.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rewardlab.audit.probes import Group, Probe, build, families, probes_for
+from rewardlab.describe import signature
+from rewardlab.engine.read import InputError, Row, iter_jsonl, source_name
+from rewardlab.engine.score import score_rows
+from rewardlab.engine.validate import checked
+from rewardlab.errors import ConfigError, RewardlabError
+from rewardlab.reward import Reward, Score, component_means, group_keys
+
+#: Columns of a real row that belong to its completion, not to its prompt: a probe row does not carry them.
+COMPLETION_COLUMNS = ("completion", "completion_ids", "reward", "components", "details", "reward_signature")
+
+
+@dataclass
+class ProbeResult:
+    """Where one probe lands among the real completions.
+
+    Attributes:
+        name: The probe's name.
+        family: ``generic``, ``math`` or ``code``.
+        description: What the probe does.
+        rows: Prompt groups the probe was built for.
+        nulls: Of those, rows the reward did not judge (None).
+        mean: Mean reward over the judged rows (None when none was judged).
+        percentile: Percentile of ``mean`` among the real completions' rewards (mid-rank, 0-100).
+        beats_median: Whether ``mean`` is above the real completions' median.
+        reaches_median: Whether ``mean`` is at least that median (what ``--strict`` fails on).
+        beats_best_share: Share of prompts where the probe scores above the best real completion of that prompt
+            (over prompts where both were judged).
+        beats_prompt_median_share: Share of prompts where the probe scores above the median real completion of
+            that prompt (the "beats the okay reply on 33 of 51 posts" of issue 18).
+        reaches_best_share: Share of prompts where the probe scores at least as much as the best real completion
+            of that prompt: a probe that ties the best everywhere is paid in full for no work.
+        top_component: The component the probe gains most on against the real completions' mean of it (None
+            when the reward has no components or the probe gains on none).
+        top_component_gain: That component's probe mean minus its real mean.
+
+    """
+
+    name: str
+    family: str
+    description: str
+    rows: int
+    nulls: int
+    mean: float | None
+    percentile: float | None
+    beats_median: bool
+    reaches_median: bool
+    beats_best_share: float | None
+    beats_prompt_median_share: float | None
+    reaches_best_share: float | None
+    top_component: str | None
+    top_component_gain: float | None
+
+
+@dataclass
+class Audit:
+    """The audit of one reward on one file: the real completions' statistics and every probe's result."""
+
+    reward: str
+    signature: str
+    data: str
+    seed: int
+    families: list[str]
+    rows: int
+    groups: int
+    real_nulls: int
+    median: float
+    real_mean: float
+    real_max: float
+    real_components: dict[str, float]
+    strict: bool = False
+    probes: list[ProbeResult] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[ProbeResult]:
+        """The probes whose mean beats the real median, or reaches it when strict (``rewardlab audit`` exits 1)."""
+        return [probe for probe in self.probes if (probe.reaches_median if self.strict else probe.beats_median)]
+
+    @property
+    def median_is_top(self) -> bool:
+        """Whether the real median is the highest real score, so that no probe can beat it, only reach it."""
+        return self.median >= self.real_max
+
+    def as_dict(self) -> dict[str, Any]:
+        """The audit as JSON-ready data: ``median``, ``probes`` (each a dict) and the settings that produced it."""
+        data = asdict(self)
+        data["flagged"] = [probe.name for probe in self.flagged]
+        return data
+
+
+def percentile_of(value: float, population: Sequence[float]) -> float:
+    """Mid-rank percentile of ``value`` in ``population``: below counts whole, ties count half.
+
+    The ``kind="mean"`` rule of ``scipy.stats.percentileofscore``: a probe that ties every real completion sits at
+    50, not at 0 or 100.
+
+    Example:
+        >>> percentile_of(2.0, [1.0, 2.0, 3.0, 4.0])
+        37.5
+
+    """
+    below = sum(1 for x in population if x < value)
+    ties = sum(1 for x in population if x == value)
+    return 100.0 * (below + 0.5 * ties) / len(population)
+
+
+def read_groups(source: str | os.PathLike[str], reward: Reward) -> tuple[list[Row], list[list[int]]]:
+    """Read and check DATA's rows; return them with the indices of each prompt group, in order of first row.
+
+    Raises:
+        InputError: A row is malformed or lacks a column the reward needs (file, line and field).
+
+    """
+    name = source_name(source)
+    rows = list(checked(iter_jsonl(source), reward, name))
+    prompts = [row.data.get("prompt", "") for row in rows]
+    prompt_ids = [row.data.get("prompt_id") for row in rows]
+    indices: dict[Any, list[int]] = {}
+    for index, key in enumerate(group_keys(prompts, prompt_ids, len(rows))):
+        indices.setdefault(key, []).append(index)
+    return rows, list(indices.values())
+
+
+def _probe_row(group: Group, completion: str) -> Row:
+    """A row of the group's columns with the probe as its completion, in the shape DATA's completions have."""
+    first = group.rows[0]
+    data = {key: value for key, value in first.data.items() if key not in COMPLETION_COLUMNS}
+    chat = isinstance(first.data["completion"], list)
+    data["completion"] = [{"role": "assistant", "content": completion}] if chat else completion
+    return Row(first.line, data)
+
+
+def _score_probe(reward: Reward, probe_rows: list[Row], real_rows: list[Row], source: str) -> list[Score]:
+    """Score a probe's rows; a group-level reward sees them inside their real groups."""
+    if not reward.group_level:
+        return score_rows(probe_rows, reward, source)
+    return score_rows(real_rows + probe_rows, reward, source)[len(real_rows) :]
+
+
+def _top_component(probe: list[Score], real: dict[str, float]) -> tuple[str | None, float | None]:
+    gains = {name: mean - real[name] for name, mean in component_means(probe).items() if name in real}
+    if not gains:
+        return None, None
+    name = max(gains, key=lambda key: (gains[key], key))
+    return (name, gains[name]) if gains[name] > 0 else (None, None)
+
+
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def measure(
+    probe: Probe,
+    built: list[tuple[int, Score]],
+    groups: list[Group],
+    real: list[float],
+    median: float,
+    real_components: dict[str, float],
+) -> ProbeResult:
+    """Compute one probe's statistics from its scores (``built``: group index and score)."""
+    judged = [s.value for _, s in built if s.value is not None]
+    mean = statistics.fmean(judged) if judged else None
+    pairs = []
+    for i, s in built:
+        judged_real = [v for v in groups[i].values if v is not None]
+        if s.value is not None and judged_real:
+            pairs.append((s.value, max(judged_real), statistics.median(judged_real)))
+    top, gain = _top_component([s for _, s in built], real_components)
+    return ProbeResult(
+        name=probe.name,
+        family=probe.family,
+        description=probe.description,
+        rows=len(built),
+        nulls=len(built) - len(judged),
+        mean=mean,
+        percentile=None if mean is None else percentile_of(mean, real),
+        beats_median=mean is not None and mean > median,
+        reaches_median=mean is not None and mean >= median,
+        beats_best_share=_share([value > best for value, best, _ in pairs]),
+        beats_prompt_median_share=_share([value > middle for value, _, middle in pairs]),
+        reaches_best_share=_share([value >= best for value, best, _ in pairs]),
+        top_component=top,
+        top_component_gain=gain,
+    )
+
+
+def audit(
+    source: str | os.PathLike[str],
+    reward: Reward,
+    seed: int = 0,
+    strict: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Audit:
+    """Score every probe that applies to ``reward`` beside ``source``'s real completions.
+
+    Args:
+        source: DATA: a JSONL file of ``prompt``, ``completion`` and the columns the reward needs.
+        reward: Any reward (a built-in, a combination, a user's function).
+        seed: Seeds the probes that pick (the off-topic completion, a template), so a rerun gives the same audit.
+        strict: Flag a probe whose mean reaches the real median, not only one that beats it.
+        progress: Called with each probe's name before it is scored.
+
+    Returns:
+        The audit; :attr:`Audit.flagged` lists the probes whose mean beats (strict: reaches) the real median.
+
+    Raises:
+        InputError: DATA is malformed (file, line and field).
+        RewardlabError: The reward judged none of the real completions, or needs a column no probe can carry.
+
+    """
+    name = source_name(source)
+    rows, indices = read_groups(source, reward)
+    real_scores = score_rows(rows, reward, name)
+    real = [s.value for s in real_scores if s.value is not None]
+    if not real:
+        raise RewardlabError(f"{name}: the reward judged none of the {len(rows)} rows (all None); nothing to audit")
+    groups = [Group([rows[i] for i in group], [real_scores[i].value for i in group]) for group in indices]
+    median = statistics.median(real)
+    real_components = component_means(real_scores)
+    result = Audit(
+        reward=reward.name,
+        signature=signature(reward),
+        data=name,
+        seed=seed,
+        families=families(reward),
+        rows=len(rows),
+        groups=len(groups),
+        real_nulls=len(rows) - len(real),
+        median=median,
+        real_mean=statistics.fmean(real),
+        real_max=max(real),
+        strict=strict,
+        real_components=real_components,
+    )
+    for probe in probes_for(reward):
+        if progress is not None:
+            progress(probe.name)
+        built = [(i, build(probe.name, g, groups, seed, i)) for i, g in enumerate(groups)]
+        kept = [(i, text) for i, text in built if text is not None]
+        probe_rows = [_probe_row(groups[i], text) for i, text in kept]
+        for row in probe_rows[:1]:
+            missing = reward.missing_columns(row.data)
+            if missing:
+                raise ConfigError(f"{reward.name} needs '{missing[0]}' for each completion; audit cannot build it")
+        try:
+            scores = _score_probe(reward, probe_rows, rows, name) if probe_rows else []
+        except InputError as error:
+            raise RewardlabError(f"{error} (on the probe '{probe.name}' built from that row)") from error
+        paired = [(i, s) for (i, _), s in zip(kept, scores, strict=True)]
+        result.probes.append(measure(probe, paired, groups, real, median, real_components))
+    return result

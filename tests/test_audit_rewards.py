@@ -1,0 +1,97 @@
+"""rewardlab audit on the built-in rewards and the project's fixtures: engagement replies, math answers, programs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from helpers import write_jsonl
+
+import rewardlab
+from rewardlab.audit import audit
+from rewardlab.audit.probes import CODE, GENERIC, MATH
+from rewardlab.cli.commands import main
+
+GENERIC_NAMES = [p.name for p in GENERIC]
+MATH_NAMES = [p.name for p in MATH]
+CODE_NAMES = [p.name for p in CODE]
+
+
+def first_rows(path, count):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()][:count]
+
+
+@pytest.fixture(scope="module")
+def math_data(fixtures_dir, tmp_path_factory):
+    return write_jsonl(tmp_path_factory.mktemp("math") / "math.jsonl", first_rows(fixtures_dir / "math.jsonl", 50))
+
+
+@pytest.fixture(scope="module")
+def code_data(fixtures_dir, tmp_path_factory):
+    """Three problems of fixtures/code_problems.jsonl, each with its reference solution and another's."""
+    problems = first_rows(fixtures_dir / "code_problems.jsonl", 3)
+    rows = []
+    for index, problem in enumerate(problems):
+        row = {key: value for key, value in problem.items() if key != "solution"}
+        for solution in (problem["solution"], problems[(index + 1) % 3]["solution"]):
+            rows.append({**row, "prompt_id": problem["id"], "completion": f"```python\n{solution}```"})
+    return write_jsonl(tmp_path_factory.mktemp("code") / "code.jsonl", rows)
+
+
+def test_math_accuracy_pays_nothing_for_format_or_several_answers(math_data):
+    result = audit(math_data, rewardlab.get("math-accuracy"))
+    assert [p.name for p in result.probes] == GENERIC_NAMES + MATH_NAMES
+    assert result.median == 1.0
+    for name in ("format-only", "format-wrong", "empty-tags", "several-answers", "echo", "padding", "empty"):
+        found = next(p for p in result.probes if p.name == name)
+        assert (found.mean, found.beats_best_share, found.nulls) == (0.0, 0.0, 0), name
+    assert result.flagged == []
+
+
+def test_a_weighted_math_combination_names_the_part_a_probe_gains_on(math_data):
+    result = CliRunner().invoke(main, ["audit", str(math_data), "-r", "math-format,math-tags", "-w", "1,0.5"])
+    assert result.exit_code in (0, 1), result.output
+    empty_tags = next(line for line in result.output.splitlines() if line.startswith("empty-tags"))
+    assert "math-tags" in empty_tags
+    assert "probe families: generic, math" in result.output
+
+
+def test_the_code_reward_pays_nothing_for_always_equal_exits_or_printing(code_data):
+    result = audit(code_data, rewardlab.get("code", timeout=5))
+    assert [p.name for p in result.probes] == GENERIC_NAMES + CODE_NAMES
+    assert result.median == 0.5  # one passing and one failing completion per problem
+    by_name = {p.name: p for p in result.probes}
+    for name in ("always-equal", "early-exit", "hard-exit"):
+        assert by_name[name].mean == 0.0, name
+    assert by_name["always-equal"].rows == 3
+    assert by_name["print-expected"].beats_best_share == 0.0
+    assert result.flagged == []
+
+
+@pytest.fixture(scope="module")
+def engagement_audit(fixtures_dir, tmp_path_factory):
+    """Three posts of fixtures/replies.jsonl (15 real replies), audited through the command."""
+    folder = tmp_path_factory.mktemp("engagement")
+    data = write_jsonl(folder / "replies.jsonl", first_rows(fixtures_dir / "replies.jsonl", 15))
+    result = CliRunner().invoke(main, ["audit", str(data), "--reward", "engagement", "--json", str(folder / "a.json")])
+    return result, json.loads((folder / "a.json").read_text())
+
+
+def test_engagement_is_audited_with_the_generic_probes_only(engagement_audit):
+    result, written = engagement_audit
+    assert [p["name"] for p in written["probes"]] == GENERIC_NAMES
+    assert written["families"] == ["generic"]
+    assert (written["rows"], written["groups"]) == (15, 3)
+    assert all(p["rows"] == 3 for p in written["probes"])
+    assert all(0.0 <= p["percentile"] <= 100.0 for p in written["probes"])
+    assert {p["top_component"] for p in written["probes"]} - {None} <= set(written["real_components"])
+
+
+def test_engagement_exit_status_says_whether_a_probe_beats_the_median(engagement_audit):
+    result, written = engagement_audit
+    beating = [p["name"] for p in written["probes"] if p["mean"] > written["median"]]
+    assert written["flagged"] == beating
+    assert result.exit_code == (1 if beating else 0), result.output
+    assert all(name in result.output for name in GENERIC_NAMES)
