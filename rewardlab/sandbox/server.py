@@ -68,6 +68,7 @@ def _load(name: str) -> Any:
 
 
 procs = _load("procs")
+zygote = _load("zygote")
 
 
 def _prctl(option: int, value: int) -> None:
@@ -101,6 +102,8 @@ class Server:
         self.wire = _load("wire")
         self.program = _load("program")
         self.runner = _load("runner")
+        self.config = json.dumps(config)
+        self.zygote: Any = None
         self.pid = os.getpid()
         self.counter = 0
         self.base_anon = 0
@@ -115,6 +118,7 @@ class Server:
         gc.collect()
         gc.freeze()
         self.base_anon = procs.anon_bytes(self.pid)
+        self.zygote = zygote.Zygote(os.path.abspath(__file__), self.config)
         self.protocol.write_frame(1, {"ready": True, "pid": self.pid, "uid": self.uid})
         while True:
             try:
@@ -151,17 +155,24 @@ class Server:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         started = time.monotonic()
-        link = socket.socketpair() if run["kind"] != "stdio" else None
         closing = [stdin_fd, out_w, err_w, report_w]
-        program = self._fork(self._program_child, run, limits, stdin_fd, out_w, err_w, link, workdir)
-        pid = program
-        if link is not None:
-            pid = self._fork(self._tests_child, run, limits, report_w, channel_fd, nonce, link)
-            closing.extend(end.detach() for end in link)
+        tests = None
+        link_fd = None
+        if run["kind"] != "stdio":
+            link = socket.socketpair()
+            tests = self._fork(self._tests_child, run, limits, report_w, channel_fd, nonce, link[0])
+            link_fd = link[1].detach()
+            closing.append(link[0].detach())
+        if self.zygote is None:
+            self.zygote = zygote.Zygote(os.path.abspath(__file__), self.config)
+        job = {"run": {"kind": run["kind"], "code": run["code"]}, "limits": limits, "workdir": workdir}
+        self.zygote.start(self.wire, job, [fd for fd in (stdin_fd, out_w, err_w, link_fd) if fd is not None])
+        if link_fd is not None:
+            closing.append(link_fd)
         for fd in closing:
             os.close(fd)
         try:
-            result = self._collect(pid, limits, started, out_r, err_r, report_r, nonce)
+            result = self._collect(tests, limits, started, out_r, err_r, report_r, nonce)
         finally:
             self._cleanup(workdir)
             for fd in (out_r, err_r, report_r):
@@ -203,16 +214,17 @@ class Server:
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
-    def _program_child(
+    def program_child(
         self,
         run: dict[str, Any],
         limits: dict[str, Any],
         stdin_fd: int,
         out_w: int,
         err_w: int,
-        link: tuple[socket.socket, socket.socket] | None,
+        link_fd: int | None,
         workdir: str,
     ) -> None:
+        """Become the program's process (in a child of the zygote): descriptors, uid, limits, then the program."""
         os.setsid()
         os.dup2(stdin_fd, 0)
         if run["kind"] == "stdio":
@@ -222,10 +234,10 @@ class Server:
             discard = os.open(os.devnull, os.O_WRONLY)
             os.dup2(discard, 1)
             os.dup2(discard, 2)
-        link_fd = None
-        if link is not None:
-            link_fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
-            os.dup2(link[1].fileno(), link_fd, inheritable=False)
+        if link_fd is not None:
+            fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
+            os.dup2(link_fd, fd, inheritable=False)
+            link_fd = fd
             os.closerange(3, link_fd)
         os.closerange((link_fd or 2) + 1, 1 << 16)
         self._become(self.uid, limits, workdir)
@@ -238,7 +250,7 @@ class Server:
         report_w: int,
         channel_fd: int,
         nonce: str,
-        link: tuple[socket.socket, socket.socket],
+        link: socket.socket,
     ) -> None:
         os.setsid()
         discard = os.open(os.devnull, os.O_RDWR)
@@ -246,7 +258,7 @@ class Server:
             os.dup2(discard, fd)
         os.dup2(report_w, channel_fd, inheritable=False)
         link_fd = channel_fd + 1
-        os.dup2(link[0].fileno(), link_fd, inheritable=False)
+        os.dup2(link.fileno(), link_fd, inheritable=False)
         os.closerange(3, channel_fd)
         os.closerange(link_fd + 1, 1 << 16)
         self._become(None if self.uid is None else self.uid + 1, limits, "/")
@@ -289,16 +301,20 @@ class Server:
         return 0
 
     def _collect(
-        self, pid: int, limits: dict[str, Any], started: float, out_r: int, err_r: int, report_r: int, nonce: str
+        self,
+        pid: int | None,
+        limits: dict[str, Any],
+        started: float,
+        out_r: int,
+        err_r: int,
+        report_r: int,
+        nonce: str,
     ) -> dict[str, Any]:
         deadline = started + float(limits["timeout"])
         output_cap = int(limits["output_bytes"])
         Stream = procs.Stream
         streams = {out_r: Stream(output_cap), err_r: Stream(STDERR_KEEP), report_r: Stream(REPORT_LIMIT)}
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            pidfd = None
+        pidfd = self.zygote.sock.fileno() if pid is None else _pidfd(pid)
         status: int | None = None
         outcome = "exited"
         memory_cap = int(limits.get("memory_bytes") or 0)
@@ -330,15 +346,21 @@ class Server:
                 if streams[out_r].size + streams[err_r].size > output_cap or streams[report_r].size > REPORT_LIMIT:
                     outcome = "output-limit"
                     break
-                if pidfd is None or pidfd in ready:
+                if pid is None and pidfd in ready:
+                    status = self._program_status()
+                elif pidfd is None or pidfd in ready:
                     done, status = os.waitpid(pid, os.WNOHANG)
                     status = status if done else None
         finally:
-            if pidfd is not None:
+            if pidfd is not None and pid is not None:
                 os.close(pidfd)
         self._kill_all()
-        if status is None:
-            _, status = os.waitpid(pid, 0)
+        if pid is not None:
+            self._program_status()
+            if status is None:
+                _, status = os.waitpid(pid, 0)
+        elif status is None:
+            status = self._program_status()
         self._await_run_gone()
         drain_until = time.monotonic() + 1.0
         while time.monotonic() < drain_until:
@@ -349,6 +371,16 @@ class Server:
             for fd in ready:
                 streams[fd].read(fd)
         return self._result(outcome, status, streams[out_r], streams[err_r], streams[report_r], output_cap, nonce)
+
+    def _program_status(self) -> int:
+        """The program's wait status, from the zygote; a SIGKILL when the zygote died (it is started afresh)."""
+        status = self.zygote.status(self.wire) if self.zygote is not None else None
+        if status is None:
+            if self.zygote is not None:
+                self.zygote.close()
+            self.zygote = None
+            return signal.SIGKILL
+        return status
 
     def _result(
         self, outcome: str, status: int, out: Any, err: Any, report: Any, output_cap: int, nonce: str
@@ -397,7 +429,8 @@ class Server:
         Each forked process starts out sharing the server's pages, which are therefore not counted.
         """
         if self.isolated_tmp:
-            pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in (1, self.pid)]
+            ours = (1, self.pid, self.zygote.pid if self.zygote is not None else 1)
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in ours]
         elif self.uid is not None:
             pids = [proc.pid for proc in procs.live_pids(lambda p: p.uid == self.uid)]
         else:
@@ -415,27 +448,28 @@ class Server:
         server's descendants (it is their subreaper, so orphans stay descendants). Reaping is left to the
         caller, which first collects the run's own exit status.
         """
-        if self.isolated_tmp:
+        if self.uid is not None:
+            self._kill_as_uid(self.uid)
+            self._kill_as_uid(self.uid + 1)
+        elif self.isolated_tmp:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
-        elif self.uid is not None:
-            self._kill_as_uid()
         else:
             self._kill_descendants()
 
-    def _kill_as_uid(self) -> None:
+    def _kill_as_uid(self, uid: int) -> None:
         helper = os.fork()
         if helper == 0:
             try:
                 os.setgroups([])
-                os.setgid(self.uid)
-                os.setuid(self.uid)
+                os.setgid(uid)
+                os.setuid(uid)
                 for _ in range(100):
                     try:
                         os.kill(-1, signal.SIGKILL)
                     except ProcessLookupError:
                         break
-                    if not procs.live_pids(lambda p: p.uid == self.uid and p.pid != os.getpid()):
+                    if not procs.live_pids(lambda p: p.uid == uid and p.pid != os.getpid()):
                         break
             finally:
                 os._exit(0)
@@ -470,13 +504,12 @@ class Server:
         self._reap()
         if not self.isolated_tmp:
             return
-        ours = {1, os.getpid()}
+        ours = {1, os.getpid(), self.zygote.pid if self.zygote is not None else 1}
         deadline = time.monotonic() + GONE_WAIT
         while any(int(name) not in ours for name in os.listdir("/proc") if name.isdigit()):
             if time.monotonic() > deadline:
                 return
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(-1, signal.SIGKILL)
+            self._kill_all()
             time.sleep(0.001)
             self._reap()
 
@@ -500,9 +533,24 @@ class Server:
             procs.remove_tree(workdir, os.lstat(workdir).st_dev)
 
 
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def main() -> None:
-    """Entry point inside the sandbox: ``server.py CONFIG_JSON``."""
-    Server(json.loads(sys.argv[1])).serve()
+    """Entry point inside the sandbox: ``server.py CONFIG_JSON``, or ``server.py CONFIG_JSON zygote``."""
+    server = Server(json.loads(sys.argv[1]))
+    if sys.argv[2:] == ["zygote"]:
+        _prctl(PR_SET_DUMPABLE, 0)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        with contextlib.suppress(AttributeError):
+            _libc.mallopt(M_ARENA_MAX, 2)
+        zygote.serve(server)
+    else:
+        server.serve()
 
 
 if __name__ == "__main__":
