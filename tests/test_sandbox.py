@@ -92,11 +92,11 @@ def _processes() -> dict[int, tuple[int, bytes]]:
 def leftovers(reward, wait: float = 3.0) -> list[bytes]:
     """Processes under the reward's sandboxes other than the sandboxes themselves, after a short grace period.
 
-    Inside bubblewrap the tree is bwrap -> bwrap's init -> fork server; in the fallback the fork server is the
-    root. Anything deeper is a program's process that outlived its run.
+    Inside bubblewrap the tree is bwrap -> fork server -> zygote; in the fallback the fork server is the root.
+    Anything else is a program's process that outlived its run.
     """
     pool = get_pool(reward.workers, reward.isolation)
-    allowed_depth = 2 if pool.mode == "bwrap" else 0
+    allowed_depth = 1 if pool.mode == "bwrap" else 0
     deadline = time.monotonic() + wait
     while True:
         procs = _processes()
@@ -108,7 +108,8 @@ def leftovers(reward, wait: float = 3.0) -> list[bytes]:
             stack = [(root, 0)]
             while stack:
                 pid, depth = stack.pop()
-                if depth > allowed_depth:
+                zygote = depth == allowed_depth + 1 and procs[pid][1].endswith(b"\x00zygote\x00")
+                if depth > allowed_depth and not zygote:
                     extra.append(procs[pid][1])
                 stack.extend((child, depth + 1) for child in children.get(pid, []))
         if not extra or time.monotonic() > deadline:
@@ -426,7 +427,7 @@ SIGUSR1_BIT = 1 << (signal.SIGUSR1 - 1)
 
 
 def held_programs(reward) -> list[tuple[int, int]]:
-    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> server, pid 1 inside -> program).
+    """Host pids (fork server, program) of the programs waiting for SIGUSR1 (bwrap -> server -> zygote -> program).
 
     Follows the kernel's lists of children down from the sandboxes: a few reads, where a scan of all of /proc costs
     a starved watcher the time the program has.
@@ -434,7 +435,8 @@ def held_programs(reward) -> list[tuple[int, int]]:
     held = []
     for root in get_pool(reward.workers, reward.isolation).host_pids():
         for server in _children(root):
-            held.extend((server, program) for program in _children(server) if _catches_sigusr1(program))
+            for zygote in _children(server):
+                held.extend((server, program) for program in _children(zygote) if _catches_sigusr1(program))
     return held
 
 

@@ -6,7 +6,10 @@ Standard library only and free of package-relative imports (the fork server load
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import resource
+import signal
 import stat
 from typing import Any
 
@@ -106,3 +109,74 @@ def remove_tree(root: str, device: int) -> None:
         stack.append((path, True))
         with contextlib.suppress(OSError), os.scandir(path) as entries:
             stack.extend((entry.path, False) for entry in entries)
+
+
+def kill_as_uid(uid: int) -> None:
+    """Kill every process of ``uid`` with ``kill(-1)`` from a helper running as ``uid``, until none is left.
+
+    A process cannot leave its uid, so a fork cannot race this; the caller's own processes are another uid's.
+    """
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for _ in range(100):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                if not live_pids(lambda p: p.uid == uid and p.pid != os.getpid()):
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(helper, 0)
+
+
+def descendants(root: int) -> list[int]:
+    """The live descendants of ``root``."""
+    children: dict[int, list[int]] = {}
+    for proc in live_pids(lambda p: True):
+        children.setdefault(proc.ppid, []).append(proc.pid)
+    stack, found = list(children.get(root, [])), []
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def kill_descendants(root: int) -> None:
+    """Kill the descendants of ``root`` (its subreaper: orphans stay descendants) until none is left."""
+    for _ in range(1000):
+        found = descendants(root)
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def apply_limits(limits: dict[str, Any], processes: int) -> None:
+    """Apply a run's limits (as :meth:`Limits.to_wire` gives them) to this process; ``processes`` for RLIMIT_NPROC."""
+    cpu = math.ceil(limits["timeout"]) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.get("memory_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
+def stdin(text: str | None) -> int:
+    """A descriptor to read ``text`` from (a memory file), or /dev/null for None."""
+    if text is None:
+        return os.open(os.devnull, os.O_RDONLY)
+    fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+    view = memoryview(text.encode("utf-8", "surrogateescape"))
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd

