@@ -3,7 +3,7 @@
 import pytest
 
 import rewardlab
-from rewardlab.rewards.math.extract import Extracted, boxed, final_answer, normalise
+from rewardlab.rewards.math.extract import boxed, final_answer, normalise
 
 GSM8K_REASONING = (
     "To answer this, find the cost of one pen: 2 / 5 = 0.40 dollars.\n"
@@ -83,12 +83,26 @@ RULE_CASES = [
     pytest.param("The answer is clear: we get $7$.", "7", "phrase", id="math-later-in-the-phrase-sentence"),
     pytest.param("Adding gives $3$.\nHence $y = 7$.", "y = 7", "math-span", id="last-span"),
     pytest.param("23.0", "23.0", "whole", id="all-math-text"),
+    pytest.param("28 percent", "28\\%", "whole", id="all-math-with-a-percent-word"),
+    pytest.param(r"\boxed{1}, \boxed{2} \quad\text{and}\quad \boxed{3}", "1, 2, 3", "boxed", id="one-answer-in-parts"),
+    pytest.param(
+        r"so \boxed{255}. In all $10,455. Final Answer: The final answer is $10,455$.",
+        "10455",
+        "phrase",
+        id="final-answer-phrase-after-the-last-box",
+    ),
+    pytest.param(r"\boxed{12}. The answer is correct.", "12", "boxed", id="phrase-without-answer-after-box"),
+    pytest.param("The pair $(x, y)$ that solves it is $(7, 6)$", "(7, 6)", "math-span", id="span-after-is"),
+    pytest.param("The answer is $ 9 $", "9", "phrase", id="spaces-inside-dollars"),
+    pytest.param("It is $odd$.", "odd", "math-span", id="one-word-span"),
+    pytest.param("It costs $5 and $10 in all.", None, "none", id="amounts-are-not-math-spans"),
 ]
 
 
 @pytest.mark.parametrize(("region", "text", "rule"), RULE_CASES)
 def test_the_final_answer_is_found_by_the_first_rule_that_applies(region, text, rule):
-    assert final_answer(region) == Extracted(text, rule)
+    found = final_answer(region)
+    assert (found.text, found.rule) == (text, rule)
 
 
 NO_ANSWER_CASES = [
@@ -171,6 +185,10 @@ NORMALISE_CASES = [
     pytest.param("1,234.5", "1234.5", id="comma-groups-with-decimals"),
     pytest.param("(1,234)", "(1,234)", id="a-pair-keeps-its-comma"),
     pytest.param("1,5", "1,5", id="not-a-digit-group"),
+    pytest.param(r"11,\! 111,\! 100", "11111100", id="comma-and-negative-thin-space"),
+    pytest.param(
+        r"\begin{pmatrix}1 \\ 2\end{pmatrix}", r"\begin{pmatrix}1 \\ 2\end{pmatrix}", id="row-break-is-no-space"
+    ),
     pytest.param("42.", "42", id="trailing-full-stop"),
     pytest.param("x = 3;", "x = 3", id="trailing-semicolon"),
     pytest.param(r"\dfrac{1}{2}", r"\frac{1}{2}", id="dfrac"),

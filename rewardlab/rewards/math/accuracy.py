@@ -91,11 +91,12 @@ class MathAccuracy(_Verified):
     The gold is read as LaTeX, bare LaTeX as MATH stores it (``2^{10}``, ``\frac{\sqrt{2}}{2}``) read whole, or a
     plain number; a gold that cannot be read as math → None (the row does not apply; ``details["error"]`` says
     why). The answer is read from the first ``<answer>…</answer>`` block, else the text after ``</think>``, else the
-    whole completion, never the reasoning: LaTeX as open-r1 reads it (``\boxed{}`` first, then LaTeX after an anchor
-    such as ``<answer>`` or "answer:"), then a plain expression after such an anchor or standing alone
-    (``<answer>23</answer>``, ``23.0``, ``1/2``); words are no answer. Then ``verify(gold, answer)``, gold first
-    (verify is not symmetric). TRL's ``accuracy_reward`` is this reward; its ``reasoning_accuracy_reward`` is this
-    reward with ``think_prefilled=True``.
+    whole completion, never the reasoning, by the one rule of :mod:`rewardlab.rewards.math.extract`: the last
+    ``\boxed{}``, else the answer tag, else GSM8K's ``#### N``, else an "answer is" / "Final Answer:" phrase, else
+    the last math span, else a text that is all math; normalised (mixed numbers, digit groups, trailing full stops)
+    before math-verify reads it. No answer → 0.0; two different answers at one place → None; either with the reason
+    in ``details["error"]``. Then ``verify(gold, answer)``, gold first (verify is not symmetric). TRL's
+    ``accuracy_reward`` is this reward; its ``reasoning_accuracy_reward`` is this reward with ``think_prefilled=True``.
 
     Parsing and verifying run in worker processes (fresh interpreters that never import the caller's script) under
     a hard time limit, so no input can hang the caller: main thread, worker thread or TRL's async reward thread.

@@ -6,13 +6,14 @@ answer region (:func:`rewardlab.rewards.math.answers.answer_region`: the answer 
 reasoning, so reasoning text never anchors an answer):
 
 1. the last ``\boxed{}`` (or ``\fbox{}``): a self-correction's later box is the answer; words in it are read as
-   after an anchor (``\boxed{18 dollars}`` is 18);
+   after an anchor (``\boxed{18 dollars}`` is 18); boxes that only commas, "and" or spaces part are one answer in
+   parts (``\boxed{1}, \boxed{2}`` is the list 1, 2); an answer phrase after the last box says the final word;
 2. else, inside an ``<answer>`` block, its content is the answer, read by the next rules and then whole;
 3. else GSM8K's last ``#### N`` line;
 4. else the last explicit phrase "answer is …", "answer: …", "Final Answer: …" (the math or number that follows it
    in its sentence; "Final Answer: The largest $n$ is 34." gives 34);
-5. else the last math span (``$…$``, ``\(…\)``, ``\[…\]``), when no other math span of its sentence says something
-   else ("So $a=3$ and $b=5$." cannot be decided);
+5. else the last math span (``$…$``, ``\(…\)``, ``\[…\]``), when no other math span of its sentence (after its
+   last "is" or "=") says something else ("So $a=3$ and $b=5$." cannot be decided);
 6. else a text that is all math (``23.0``, ``1/2``), read whole. A number in prose without an anchor is no answer.
 
 Where the rule finds two different answers at one place (two numbers after "The answer is"), it cannot decide: the
@@ -38,12 +39,14 @@ GSM8K_RE = re.compile(r"^[ \t]*####[ \t]*(.*)$", re.MULTILINE)
 PHRASE_RE = re.compile(
     r"\banswer(?:\s+to\s+(?:this|the)\s+(?:question|problem))?\**\s*(?:is\b|:|=)\**\s*:?", re.IGNORECASE
 )
-#: Math spans, pandoc's rule for ``$``: no space just inside either ``$``, no digit just after the closing one (so
-#: "costs $5 and $10" holds none); an escaped ``\$`` is a dollar sign.
+#: Math spans; a closing ``$`` is never followed by a digit (so "costs $5 and $10" holds none, as pandoc reads it), a
+#: span of prose is none either (see :func:`spans`), and an escaped ``\$`` is a dollar sign.
 SPAN_RE = re.compile(
-    r"\$\$(?P<d>.+?)\$\$|\\\[(?P<b>.+?)\\\]|\\\((?P<p>.+?)\\\)|(?<![\\$])\$(?=\S)(?P<s>(?:\\\$|[^$])+?)(?<=\S)(?<!\\)\$(?!\d)",
+    r"\$\$(?P<d>.+?)\$\$|\\\[(?P<b>.+?)\\\]|\\\((?P<p>.+?)\\\)|(?<![\\$])\$(?P<s>(?:\\\$|[^$])+?)(?<!\\)\$(?!\d)",
     re.DOTALL,
 )
+#: What may stand between the boxes of one answer in parts: ``\boxed{1}, \boxed{2} \quad\text{and}\quad \boxed{3}``.
+BOX_JOINER_RE = re.compile(r"(?:\s|[,;$]|\\[()\[\]]|\\q?quad|\\text\{\s*(?:and|,)?\s*\}|\band\b)*")
 #: The end of a sentence: a full stop, question or exclamation mark before a space or the end (not ``3.5``).
 SENTENCE_END_RE = re.compile(r"[.!?](?=\s|\Z)|\n")
 #: What a sentence says its answer is, after the anchor: the text after its last " is " or "=".
@@ -105,12 +108,13 @@ def final_answer(region: str) -> Extracted:
         True
 
     """
-    boxes = boxed(region)
+    boxes = _boxes(region)
     if boxes:
-        found = plain(boxes[-1]) if is_prose(boxes[-1]) else Extracted(normalise(boxes[-1]) or None, "boxed")
-        if found is None or found.text is None and not found.undecided:
-            return Extracted(None, "boxed", "the last \\boxed{} holds no math")
-        return Extracted(found.text, "boxed", found.reason, found.undecided)
+        after = [m for m in PHRASE_RE.finditer(region) if m.start() >= boxes[-1][1]]
+        found = _said(_sentence_from(region, after[-1].end())) if after else None
+        if found is not None and found.text is not None:  # "\boxed{255} … Final Answer: The final answer is 10,455"
+            return Extracted(found.text, "phrase")
+        return _boxed_answer(region, boxes)
     block = ANSWER_BLOCK_RE.match(region)
     content = block.group(1) if block else region
     for rule, find in (("gsm8k", _gsm8k), ("phrase", _phrase), ("math-span", _last_span)):
@@ -120,6 +124,7 @@ def final_answer(region: str) -> Extracted:
     if block:
         found = plain(content)
         return NO_ANSWER if found is None else Extracted(found.text, "answer-tag", found.reason, found.undecided)
+    content = _words_to_math(content)
     if content.strip() and not is_prose(content):
         return Extracted(normalise(content), "whole")
     return NO_ANSWER
@@ -133,21 +138,50 @@ def boxed(text: str) -> list[str]:
         ['\\frac{1}{2}', '7']
 
     """
+    return [content for _, _, content in _boxes(text)]
+
+
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """Each box as (where it starts, where it ends, its content)."""
     found = []
     for match in BOXED_RE.finditer(text):
         start = match.end()
         if start < len(text) and text[start] != "{":
             word = re.match(r"[^\s$.,]+", text[start:])
             if word:
-                found.append(word.group(0))
+                found.append((match.start(), start + word.end(), word.group(0)))
             continue
         depth = 0
         for index in range(start, len(text)):
             depth += {"{": 1, "}": -1}.get(text[index], 0)
             if depth == 0:
-                found.append(text[start + 1 : index])
+                found.append((match.start(), index + 1, text[start + 1 : index]))
                 break
     return found
+
+
+def _boxed_answer(region: str, boxes: list[tuple[int, int, str]]) -> Extracted:
+    r"""The last box, and the boxes before it that only commas, "and" or spaces part from it (one answer in parts).
+
+    Boxes with words between them are a self-correction: only the last counts. Boxes in parts are read as the list of
+    their contents, so a hedge ``\boxed{3}, \boxed{5}`` is the set {3, 5}, which equals no single number.
+    """
+    first = len(boxes) - 1
+    while first > 0 and BOX_JOINER_RE.fullmatch(region[boxes[first - 1][1] : boxes[first][0]]):
+        first -= 1
+    answers = []
+    for _, _, content in boxes[first:]:
+        found = plain(content) if is_prose(content) else Extracted(normalise(content) or None, "boxed")
+        if found is None or found.text is None:
+            reason = found.reason if found is not None and found.undecided else "the last \\boxed{} holds no math"
+            return Extracted(None, "boxed", reason, found is not None and found.undecided)
+        answers.append(found.text)
+    return Extracted(", ".join(answers), "boxed")
+
+
+def _spans(text: str) -> list[re.Match[str]]:
+    """The math spans of ``text``: delimited, and not prose (``$5 and $`` is two amounts, not math)."""
+    return [m for m in SPAN_RE.finditer(text) if len(_content(m).split()) < 2 or not is_prose(_content(m))]
 
 
 def _gsm8k(text: str) -> Extracted | None:
@@ -168,7 +202,7 @@ def _phrase(text: str) -> Extracted | None:
 
 def _said(sentence: str) -> Extracted | None:
     """What a sentence that follows an anchor gives as the answer: its math or its number, the part after "is"."""
-    spans = [m.start() for m in SPAN_RE.finditer(sentence)]
+    spans = [m.start() for m in _spans(sentence)]
     if not (spans and sentence[: spans[0]].strip(" :*")):
         return plain(sentence)  # the anchor is followed at once by math, or there is no math span
     tail = list(IS_RE.finditer(_blank_spans(sentence)))
@@ -176,13 +210,15 @@ def _said(sentence: str) -> Extracted | None:
 
 
 def _last_span(text: str) -> Extracted | None:
-    spans = list(SPAN_RE.finditer(text))
+    spans = _spans(text)
     if not spans:
         return None
     last = spans[-1]
     blanked = _blank_spans(text)
     ends = [m.end() for m in SENTENCE_END_RE.finditer(blanked, 0, last.start())]
     start = ends[-1] if ends else 0
+    verbs = list(IS_RE.finditer(blanked, start, last.start()))  # "the pair $(x, y)$ that solves it is $(7, 6)$"
+    start = verbs[-1].end() if verbs else start
     said = {normalise(_content(m)) for m in spans if m.start() >= start}
     if len(said) > 1:
         return Extracted(None, "math-span", "the last sentence holds different math: " + ", ".join(sorted(said)), True)
@@ -200,7 +236,7 @@ def plain(text: str) -> Extracted | None:
         ('18', '(3+1/2)', '28\\%')
 
     """
-    spans = {normalise(_content(m)) for m in SPAN_RE.finditer(text)} - {""}
+    spans = {normalise(_content(m)) for m in _spans(text)} - {""}
     if len(spans) > 1:
         return Extracted(None, "plain", "different math after the anchor: " + ", ".join(sorted(spans)), True)
     if spans:
@@ -225,7 +261,9 @@ def _sentence_from(text: str, start: int) -> str:
 
 def _blank_spans(text: str) -> str:
     """``text`` with each math span's content replaced by spaces, so its dots and equals signs are not read."""
-    return SPAN_RE.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], text)
+    for match in _spans(text):
+        text = text[: match.start() + 1] + " " * (match.end() - match.start() - 2) + text[match.end() - 1 :]
+    return text
 
 
 def _content(match: re.Match[str]) -> str:
@@ -250,9 +288,10 @@ _NORMALISE = [
     (re.compile("\u2212"), "-"),
     (re.compile("°"), r"^\\circ"),
     # Spacing commands carry no value; ``{,}`` is a comma written so LaTeX adds no space after it.
-    (re.compile(r"\\[,!;:]"), ""),
+    (re.compile(r"(?<=\d),\\!\s*(?=\d{3})"), ","),
+    (re.compile(r"(?<!\\)\\[,!;:]"), ""),
     (re.compile(r"~"), " "),
-    (re.compile(r"\\ "), " "),
+    (re.compile(r"(?<!\\)\\ "), " "),
     (re.compile(r"\{,\}"), ","),
     # Sizing of delimiters: ``\bigl(k\bigr)`` is ``(k)``.
     (re.compile(r"\\(?:left|right|[bB]igg?[lrm]?)(?![A-Za-z])\s*"), ""),
