@@ -5,8 +5,8 @@ would (same values, same ``log_metric`` component means) and lets the monitor se
 logging step the monitor adds to the logged dict (so to ``trainer_state.json``, where ``rewardlab analyze RUN_DIR``
 reads it):
 
-- ``monitor/<reward>/<component>/mean|std|min|max`` over the step's completions (a reward without components is
-  logged as ``monitor/<reward>/...``);
+- ``monitor/<reward>/mean|std|min|max`` and ``monitor/<reward>/<component>/mean|std|min|max`` over the step's
+  completions;
 - ``monitor/reward_time_share``: seconds spent in the reward functions / wall seconds of the logging step;
 - ``monitor/overhead_share``: the same for the monitor's own bookkeeping;
 - ``monitor/near_zero_std_share``: share of prompt groups whose total-reward std is below
@@ -128,12 +128,11 @@ class Monitor(TrainerCallback):
         self.reward_seconds += seconds
         name = self.rewards.funcs[index].name
         for s in scores:
-            if s.components:
-                for component, value in s.components.items():
-                    if value is not None and math.isfinite(value):
-                        self.stats.setdefault(f"{name}/{component}", RunningStats()).add(float(value))
-            elif s.value is not None and math.isfinite(s.value):
+            if s.value is not None and math.isfinite(s.value):
                 self.stats.setdefault(name, RunningStats()).add(s.value)
+            for component, value in s.components.items():
+                if value is not None and math.isfinite(value):
+                    self.stats.setdefault(f"{name}/{component}", RunningStats()).add(float(value))
         if index == 0:
             self._batch = []
         self._batch.append((prompts, completions, scores))

@@ -289,3 +289,12 @@ def test_monitor_logs_component_spread_and_reward_time_and_keeps_samples(trained
     assert set(first) == {"step", "prompt", "completion", "reward", "rewards", "components"}
     assert first["reward"] == pytest.approx(first["rewards"]["letters"] + 0.5 * first["rewards"]["length"])
     assert "letters/e" in first["components"]
+
+
+def test_rewardlab_analyze_reads_the_run(trained):
+    from rewardlab.cli import main as rewardlab_main
+
+    out, _ = trained
+    result = CliRunner().invoke(rewardlab_main, ["analyze", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "monitor/letters/e/mean" in result.stdout and "samples.jsonl: 16 samples over 2 steps" in result.stdout
