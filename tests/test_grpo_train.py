@@ -216,6 +216,8 @@ def test_resume_from_the_last_checkpoint(tiny_qwen, workdir):
     result = run(*common, "--max-steps", "3", "--resume-from-checkpoint", "last")
     assert result.exit_code == 0, result.output
     assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 3
+    steps = [row["step"] for row in read_jsonl(out / "samples.jsonl")]
+    assert steps == sorted(steps) and set(steps) == {1, 2, 3}
 
 
 @pytest.mark.parametrize(
