@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from transformers import TrainerCallback
 
 from grpo_plugin.runs import write_record
+from rewardlab.analysis.scored import NEAR_ZERO_FRACTION
 
 #: A batch-wide reward std at or below this counts as "every group has zero variance". TRL's own test
 #: (``isclose(std, 0)``, absolute tolerance 1e-8) misses float noise: a run collapsed onto one completion logs a
@@ -110,36 +111,63 @@ class Spread:
     zero_variance_groups: int
     groups: int
     scored: int
+    near_zero_groups: int = 0
 
     @property
     def zero_variance_share(self) -> float:
         """Share of groups whose completions all got the same reward."""
         return self.zero_variance_groups / self.groups if self.groups else 0.0
 
+    @property
+    def near_zero_share(self) -> float:
+        """Share of groups whose spread is near zero (zero-variance groups included), as :func:`spread` defines it."""
+        return self.near_zero_groups / self.groups if self.groups else 0.0
+
+
+def near_zero_message(s: Spread) -> str:
+    """The warning for groups whose rewards differ, but by too little to tell completions apart.
+
+    Example:
+        >>> near_zero_message(spread("r", [1.0, 1.001, 0.0, 1.0], group_size=2)).split(":")[0]
+        'near-zero reward spread'
+
+    """
+    return (
+        f"near-zero reward spread: in {s.near_zero_share:.0%} of prompt groups the rewards' std is below "
+        f"{NEAR_ZERO_FRACTION:g} x the reward's range. TRL divides advantages by the group's std, so such groups "
+        f"turn tiny, noisy differences into full-size updates. Remedies: {REMEDIES}."
+    )
+
 
 def spread(name: str, values: Sequence[float | None], group_size: int) -> Spread:
     """Summarise rewards laid out as consecutive groups of ``group_size`` completions per prompt.
 
     None values (reward does not apply) are left out; a group with fewer than two scored values counts as zero
-    variance, as it gives no gradient either.
+    variance, as it gives no gradient either. A group is near-zero when its std is below
+    :data:`~rewardlab.analysis.scored.NEAR_ZERO_FRACTION` of the range of all the values (zero-variance groups
+    included), as ``rewardlab analyze`` counts it.
 
     Example:
-        >>> s = spread("r", [1.0, 1.0, 0.0, 1.0], group_size=2)
-        >>> s.zero_variance_groups, s.groups, s.mean
-        (1, 2, 0.75)
+        >>> s = spread("r", [1.0, 1.0, 0.0, 1.0, 0.5, 0.51], group_size=2)
+        >>> s.zero_variance_groups, s.near_zero_groups, s.groups
+        (1, 2, 3)
 
     """
     groups = [values[i : i + group_size] for i in range(0, len(values), group_size)]
-    zero = 0
-    for group in groups:
-        scored = [v for v in group if v is not None and not math.isnan(v)]
-        if len(scored) < 2 or math.isclose(max(scored), min(scored), rel_tol=0.0, abs_tol=1e-9):
-            zero += 1
     scored = [v for v in values if v is not None and not math.isnan(v)]
+    width = max(scored) - min(scored) if scored else 0.0
+    zero = near = 0
+    for group in groups:
+        present = [v for v in group if v is not None and not math.isnan(v)]
+        if len(present) < 2 or math.isclose(max(present), min(present), rel_tol=0.0, abs_tol=1e-9):
+            zero += 1
+            near += 1
+        elif statistics.pstdev(present) < NEAR_ZERO_FRACTION * width:
+            near += 1
     if not scored:
-        return Spread(name, math.nan, math.nan, math.nan, math.nan, zero, len(groups), 0)
+        return Spread(name, math.nan, math.nan, math.nan, math.nan, zero, len(groups), 0, near)
     std = statistics.pstdev(scored) if len(scored) > 1 else 0.0
-    return Spread(name, statistics.fmean(scored), std, min(scored), max(scored), zero, len(groups), len(scored))
+    return Spread(name, statistics.fmean(scored), std, min(scored), max(scored), zero, len(groups), len(scored), near)
 
 
 def format_spreads(spreads: Sequence[Spread]) -> str:
@@ -147,16 +175,20 @@ def format_spreads(spreads: Sequence[Spread]) -> str:
 
     Example:
         >>> print(format_spreads([spread("r", [1.0, 1.0, 0.0, 1.0], 2)]))
-        reward         mean      std      min      max  zero-variance groups
-        r             0.750    0.433    0.000    1.000  1/2 (50%)
+        reward         mean      std      min      max  zero-variance groups  near-zero groups
+        r             0.750    0.433    0.000    1.000  1/2 (50%)             1/2 (50%)
 
     """
     width = max(10, *(len(s.name) for s in spreads))
-    lines = [f"{'reward':<{width}} {'mean':>8} {'std':>8} {'min':>8} {'max':>8}  zero-variance groups"]
+    header = (
+        f"{'reward':<{width}} {'mean':>8} {'std':>8} {'min':>8} {'max':>8}  zero-variance groups  near-zero groups"
+    )
+    lines = [header]
     for s in spreads:
+        zero = f"{s.zero_variance_groups}/{s.groups} ({s.zero_variance_share:.0%})"
         lines.append(
-            f"{s.name:<{width}} {s.mean:>8.3f} {s.std:>8.3f} {s.low:>8.3f} {s.high:>8.3f}  "
-            f"{s.zero_variance_groups}/{s.groups} ({s.zero_variance_share:.0%})"
+            f"{s.name:<{width}} {s.mean:>8.3f} {s.std:>8.3f} {s.low:>8.3f} {s.high:>8.3f}  {zero:<20}  "
+            f"{s.near_zero_groups}/{s.groups} ({s.near_zero_share:.0%})"
         )
     return "\n".join(lines)
 

@@ -5,8 +5,8 @@ would (same values, same ``log_metric`` component means) and lets the monitor se
 logging step the monitor adds to the logged dict (so to ``trainer_state.json``, where ``rewardlab analyze RUN_DIR``
 reads it):
 
-- ``monitor/<reward>/<component>/mean|std|min|max`` over the step's completions (a reward without components is
-  logged as ``monitor/<reward>/...``);
+- ``monitor/<reward>/mean|std|min|max`` and ``monitor/<reward>/<component>/mean|std|min|max`` over the step's
+  completions;
 - ``monitor/reward_time_share``: seconds spent in the reward functions / wall seconds of the logging step;
 - ``monitor/overhead_share``: the same for the monitor's own bookkeeping;
 - ``monitor/near_zero_std_share``: share of prompt groups whose total-reward std is below
@@ -17,11 +17,13 @@ reads it):
 It appends :data:`SAMPLES_PER_STEP` completions per logging step (a uniform sample of the step's, from the main
 process) to ``samples.jsonl`` in the output directory: ``step``, ``prompt``, ``completion``, ``reward`` (the
 weighted total), ``rewards`` (each reward function's value) and ``components``. And it prints a one-line warning
-the first time each hack signal of :mod:`rewardlab.analysis.signals` fires.
+the first time each hack signal of :mod:`rewardlab.analysis.signals` fires. A new run (``--overwrite-output-dir``)
+starts the file afresh; a resumed one keeps the samples of the steps up to its checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -37,6 +39,7 @@ from grpo_plugin.rewards import RewardSet
 from rewardlab.analysis.scored import NEAR_ZERO_FRACTION
 from rewardlab.analysis.signals import COLLAPSE_MIN_PROMPTS, MONITOR, detect
 from rewardlab.engine.summary import RunningStats
+from rewardlab.engine.write import atomic_writer
 from rewardlab.reward import TRAINER_KWARGS, Reward, Score, component_means
 from rewardlab.text import to_text
 
@@ -128,12 +131,11 @@ class Monitor(TrainerCallback):
         self.reward_seconds += seconds
         name = self.rewards.funcs[index].name
         for s in scores:
-            if s.components:
-                for component, value in s.components.items():
-                    if value is not None and math.isfinite(value):
-                        self.stats.setdefault(f"{name}/{component}", RunningStats()).add(float(value))
-            elif s.value is not None and math.isfinite(s.value):
+            if s.value is not None and math.isfinite(s.value):
                 self.stats.setdefault(name, RunningStats()).add(s.value)
+            for component, value in s.components.items():
+                if value is not None and math.isfinite(value):
+                    self.stats.setdefault(f"{name}/{component}", RunningStats()).add(float(value))
         if index == 0:
             self._batch = []
         self._batch.append((prompts, completions, scores))
@@ -202,7 +204,16 @@ class Monitor(TrainerCallback):
         return found
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        """Start the clock of the first logging step."""
+        """Keep the samples of the steps already done (none for a new run), and start the clock."""
+        if getattr(state, "is_world_process_zero", True) and self.path.is_file():
+            kept = []
+            with self.path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    with contextlib.suppress(ValueError, AttributeError):
+                        if json.loads(line).get("step", math.inf) <= state.global_step:
+                            kept.append(line)
+            with atomic_writer(self.path) as handle:
+                handle.writelines(kept)
         self._last = time.perf_counter()
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:

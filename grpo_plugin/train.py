@@ -30,6 +30,7 @@ from grpo_plugin.callbacks import (
     StopOnSignal,
     ZeroVarianceGuard,
     format_spreads,
+    near_zero_message,
     spread,
     zero_variance_message,
 )
@@ -393,4 +394,6 @@ def preflight(config: TrainConfig, num_prompts: int = 4, stream: TextIO | None =
     overall = spreads[-1]
     if overall.zero_variance_share > ZERO_VARIANCE_SHARE or math.isnan(overall.mean):
         print(f"WARNING {zero_variance_message(overall.zero_variance_share, 1, overall.std)}", file=stream)
+    elif overall.near_zero_share > ZERO_VARIANCE_SHARE:
+        print(f"WARNING {near_zero_message(overall)}", file=stream)
     return spreads

@@ -108,3 +108,76 @@ def test_correlation_of_a_constant_is_none_and_of_a_line_is_one():
         flat.add(x, 3.0)
     assert pair.correlation() == pytest.approx(1.0)
     assert flat.correlation() is None
+
+
+def write_run(directory, history, samples=()):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    if samples:
+        write_jsonl(directory / "samples.jsonl", list(samples))
+    return directory
+
+
+def hacked_history(steps=8):
+    history = []
+    for step in range(1, steps + 1):
+        question = 0.1 if step <= 3 else 0.1 + 0.1 * step
+        history.append(
+            {
+                "step": step,
+                "reward": 0.5 + 0.05 * step,
+                "kl": 0.01 * step,
+                "entropy": 2.0 - 0.1 * step,
+                "completions/mean_length": 40 + step,
+                "completions/clipped_ratio": 0.0,
+                "frac_reward_zero_std": 0.1,
+                **{
+                    f"monitor/engagement/question/{k}": v
+                    for k, v in {"mean": question, "min": 0.0, "max": 1.0}.items()
+                },
+                **{f"monitor/engagement/relevance/{k}": v for k, v in {"mean": 0.4, "min": 0.0, "max": 1.0}.items()},
+            }
+        )
+    return history + [{"step": steps, "train_runtime": 12.0, "train_loss": 0.1}]
+
+
+def test_analyze_run_dir_prints_every_series_and_flags_a_component_rising_alone(runner, tmp_path):
+    run = write_run(tmp_path / "run", hacked_history())
+    out = tmp_path / "run.json"
+    result = runner.invoke(main, ["analyze", str(run), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    for key in ("reward", "kl", "entropy", "completions/mean_length", "monitor/engagement/question/mean"):
+        assert any(line.startswith(key + " ") for line in result.stdout.splitlines()), key
+    assert "SIGNAL rising-alone (step 8): engagement/question rose" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["series"]["kl"][0] == [1, 0.01] and len(report["series"]["reward"]) == 8
+    assert [s["kind"] for s in report["signals"]] == ["rising-alone"]
+
+
+def test_analyze_run_dir_flags_the_same_completion_for_different_prompts_in_the_samples(runner, tmp_path):
+    samples = [{"step": 2, "prompt": f"post {i}", "completion": "Great post!", "reward": 1.0} for i in range(4)]
+    run = write_run(tmp_path / "run", hacked_history(4)[:-1], samples)
+    result = runner.invoke(main, ["analyze", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "SIGNAL template-collapse (step 2): samples of step 2: 4 different prompts got the same completion" in (
+        result.stdout
+    )
+    assert "samples.jsonl: 4 samples over 1 steps" in result.stdout
+
+
+def test_analyze_run_dir_reads_the_newest_checkpoint_and_plots_the_series(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    run = tmp_path / "run"
+    write_run(run / "checkpoint-2", hacked_history(2))
+    write_run(run / "checkpoint-10", hacked_history(10))
+    result = runner.invoke(main, ["analyze", str(run), "--plots", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    assert "checkpoint-10" not in result.stdout and "10 logged steps" in result.stdout
+    for name in ("series.png", "components.png"):
+        assert (tmp_path / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_directory_that_is_not_a_run_is_a_one_line_error(runner, tmp_path):
+    result = runner.invoke(main, ["analyze", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no trainer_state.json (is it a grpo-train output directory?)" in result.stderr

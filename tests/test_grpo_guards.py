@@ -76,3 +76,17 @@ def test_spread_of_unscored_rewards_is_nan():
     s = spread("r", [None, None], group_size=2)
     assert s.scored == 0
     assert s.zero_variance_share == 1.0
+
+
+def test_spread_flags_groups_whose_rewards_differ_by_a_hair_as_near_zero():
+    s = spread("r", [0.0, 1.0, 0.50, 0.501, 0.2, 0.2], group_size=2)
+    assert (s.zero_variance_groups, s.near_zero_groups, s.groups) == (1, 2, 3)
+    assert s.near_zero_share == pytest.approx(2 / 3)
+
+
+def test_preflight_table_and_warning_name_near_zero_groups():
+    from grpo_plugin.callbacks import format_spreads, near_zero_message
+
+    s = spread("r", [0.0, 1.0, 0.50, 0.501, 0.3, 0.301], group_size=2)
+    assert format_spreads([s]).splitlines()[1].endswith("2/3 (67%)")
+    assert near_zero_message(s).startswith("near-zero reward spread: in 67% of prompt groups")

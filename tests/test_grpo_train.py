@@ -216,6 +216,8 @@ def test_resume_from_the_last_checkpoint(tiny_qwen, workdir):
     result = run(*common, "--max-steps", "3", "--resume-from-checkpoint", "last")
     assert result.exit_code == 0, result.output
     assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 3
+    steps = [row["step"] for row in read_jsonl(out / "samples.jsonl")]
+    assert steps == sorted(steps) and set(steps) == {1, 2, 3}
 
 
 @pytest.mark.parametrize(
@@ -289,3 +291,12 @@ def test_monitor_logs_component_spread_and_reward_time_and_keeps_samples(trained
     assert set(first) == {"step", "prompt", "completion", "reward", "rewards", "components"}
     assert first["reward"] == pytest.approx(first["rewards"]["letters"] + 0.5 * first["rewards"]["length"])
     assert "letters/e" in first["components"]
+
+
+def test_rewardlab_analyze_reads_the_run(trained):
+    from rewardlab.cli import main as rewardlab_main
+
+    out, _ = trained
+    result = CliRunner().invoke(rewardlab_main, ["analyze", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "monitor/letters/e/mean" in result.stdout and "samples.jsonl: 16 samples over 2 steps" in result.stdout

@@ -98,3 +98,14 @@ def test_monitor_logs_spread_samples_and_warns_once_on_template_collapse(tmp_pat
     feed(monitor, prompts, completions, values)
     monitor.on_log(None, state(4, [entry, {"step": 4}]), None, logs={})
     assert stream.getvalue().count("one completion was given for 100% of the step's prompts") == 1
+
+
+def test_a_resumed_run_keeps_the_samples_up_to_its_checkpoint_and_a_new_run_starts_afresh(tmp_path):
+    from helpers import write_jsonl
+
+    monitor = Monitor(build_rewards("math-tags"), tmp_path)
+    write_jsonl(tmp_path / "samples.jsonl", [{"step": step, "completion": "x"} for step in (1, 2, 3, 4)])
+    monitor.on_train_begin(None, SimpleNamespace(global_step=2, is_world_process_zero=True), None)
+    assert [row["step"] for row in read_jsonl(tmp_path / "samples.jsonl")] == [1, 2]
+    monitor.on_train_begin(None, SimpleNamespace(global_step=0, is_world_process_zero=True), None)
+    assert read_jsonl(tmp_path / "samples.jsonl") == []

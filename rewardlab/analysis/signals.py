@@ -5,9 +5,10 @@ The same detectors serve ``rewardlab analyze RUN_DIR`` (after the run, on ``trai
 ``log_history`` (TRL's logged dicts, one per logging step) and compares the mean of the first :data:`WINDOW` logged
 values of a series with the mean of the last :data:`WINDOW`:
 
-- **a component rising alone**: a reward component whose mean rose by at least :data:`RISE_SHARE` of its observed
-  range while the run's other varying components moved, on average, less than :data:`FLAT_SHARE` of theirs (the
-  "?" hack: the question part of a reply reward climbs, relevance stays flat);
+- **a component rising alone**: a reward or component whose mean rose by at least :data:`RISE_SHARE` of its
+  observed range while the run's other varying rewards and components (not its own parts or whole) moved, on
+  average, less than :data:`FLAT_SHARE` of theirs (the "?" hack: the question part of a reply reward climbs,
+  relevance stays flat);
 - **template collapse**: in one logging step, one completion was given for at least :data:`COLLAPSE_SHARE` of the
   distinct prompts (and for :data:`COLLAPSE_MIN_PROMPTS` or more), logged by the monitor as
   ``monitor/collapse_share``;
@@ -94,6 +95,11 @@ def component_rises(history: Sequence[dict[str, Any]]) -> dict[str, float]:
     return rises
 
 
+def _related(first: str, second: str) -> bool:
+    """Whether two series are one (a reward and its own component move together by construction)."""
+    return first == second or first.startswith(f"{second}/") or second.startswith(f"{first}/")
+
+
 def detect(history: Sequence[dict[str, Any]]) -> list[Signal]:
     """Every hack signal the logged steps show (see the module's description for the rules)."""
     if not history:
@@ -102,7 +108,7 @@ def detect(history: Sequence[dict[str, Any]]) -> list[Signal]:
     found = []
     rises = component_rises(history)
     for name, rise in rises.items():
-        others = [abs(r) for other, r in rises.items() if other != name]
+        others = [abs(r) for other, r in rises.items() if not _related(name, other)]
         if rise >= RISE_SHARE and others and sum(others) / len(others) < FLAT_SHARE:
             found.append(
                 Signal(
