@@ -211,6 +211,12 @@ def group(prompt, completions, values, **columns):
     )
 
 
+def test_mirror_turns_the_post_into_a_reply_to_it():
+    g = group("I finished my first marathon and I'm proud of myself.", ["x"], [0.0])
+    mirrored = build("mirror", g, [g], seed=0)
+    assert mirrored == "Amazing! You finished your first marathon and you're proud of yourself. How did you feel?"
+
+
 def test_padding_and_repetition_start_from_the_worst_real_completion():
     g = group("Post", ["best reply here", "bad"], [0.9, 0.1])
     padded = build("padding", g, [g], seed=0)
@@ -285,7 +291,7 @@ def test_json_goes_whole_to_the_path_or_the_command_fails(replies, rewards_file,
     assert {"name", "mean", "percentile", "beats_median", "beats_best_share", "top_component"} <= set(
         written["probes"][0]
     )
-    assert [p["name"] for p in written["probes"]][:3] == ["echo", "echo-question", "praise-question"]
+    assert [p["name"] for p in written["probes"]][:3] == ["echo", "echo-question", "mirror"]
     nowhere = run_audit(replies, "--reward", f"{rewards_file}:exact", "--json", replies / "audit.json")
     assert nowhere.exit_code == 2
     assert len(nowhere.output.strip().splitlines()) == 1
