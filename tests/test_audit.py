@@ -182,6 +182,16 @@ def test_a_reward_that_fails_on_a_probe_names_the_probe(replies, rewards_file):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_token_ids_are_dropped_so_real_rows_and_probes_are_measured_alike(tmp_path):
+    rows = [{"prompt": "p", "completion": "abcdefgh", "completion_ids": [1]}, {"prompt": "p", "completion": "ab"}]
+    data = write_jsonl(tmp_path / "ids.jsonl", rows)
+    result = audit(data, rewardlab.get("overlong", max_length=10, cache=4))
+    assert result.real_mean == -0.25  # 8 characters: -0.5 (not 1 token: 0.0)
+    refused = run_audit(data, "--reward", "overlong", "-p", "unit=tokens")
+    assert refused.exit_code == 2
+    assert "overlong needs 'completion_ids', which no probe has" in refused.output
+
+
 def test_the_same_seed_gives_the_same_audit(replies, rewards_file):
     reward = rewardlab.get(f"{rewards_file}:Parts")
     assert audit(replies, reward, seed=7).as_dict() == audit(replies, reward, seed=7).as_dict()

@@ -23,6 +23,9 @@ from rewardlab.engine.validate import checked
 from rewardlab.errors import ConfigError, RewardlabError
 from rewardlab.reward import Reward, Score, component_means, group_keys
 
+#: The column of a real row that a probe cannot have (the completion's token ids): the real rows drop it too.
+PROBE_LESS = "completion_ids"
+
 #: Columns of a real row that belong to its completion, not to its prompt: a probe row does not carry them.
 COMPLETION_COLUMNS = ("completion", "completion_ids", "reward", "components", "details", "reward_signature")
 
@@ -222,11 +225,15 @@ def audit(
 
     Raises:
         InputError: DATA is malformed (file, line and field).
-        RewardlabError: The reward judged none of the real completions, or needs a column no probe can carry.
+        RewardlabError: The reward judged none of the real completions, or needs token ids no probe can carry.
 
     """
     name = source_name(source)
+    if any(PROBE_LESS in (c if isinstance(c, tuple) else (c,)) for c in reward.columns):
+        raise ConfigError(f"{reward.name} needs '{PROBE_LESS}', which no probe has; audit it with -p unit=chars")
     rows, indices = read_groups(source, reward)
+    for row in rows:
+        row.data.pop(PROBE_LESS, None)  # real rows measured as the probes are, never tokens against characters
     real_scores = score_rows(rows, reward, name)
     real = [s.value for s in real_scores if s.value is not None]
     if not real:
@@ -255,10 +262,6 @@ def audit(
         built = [(i, build(probe.name, g, groups, seed, i)) for i, g in enumerate(groups)]
         kept = [(i, text) for i, text in built if text is not None]
         probe_rows = [_probe_row(groups[i], text) for i, text in kept]
-        for row in probe_rows[:1]:
-            missing = reward.missing_columns(row.data)
-            if missing:
-                raise ConfigError(f"{reward.name} needs '{missing[0]}' for each completion; audit cannot build it")
         try:
             scores = _score_probe(reward, probe_rows, rows, name) if probe_rows else []
         except InputError as error:
