@@ -9,6 +9,7 @@ Rows a reward cannot judge (None) are counted apart and never enter a mean as 0.
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 from collections.abc import Callable, Sequence
@@ -22,6 +23,9 @@ from rewardlab.engine.score import score_rows
 from rewardlab.engine.validate import checked
 from rewardlab.errors import ConfigError, RewardlabError
 from rewardlab.reward import Reward, Score, component_means, group_keys
+
+#: Longest example of a probe kept in the audit.
+EXAMPLE_CHARS = 300
 
 #: The column of a real row that a probe cannot have (the completion's token ids): the real rows drop it too.
 PROBE_LESS = "completion_ids"
@@ -41,6 +45,7 @@ class ProbeResult:
         rows: Prompt groups the probe was built for.
         nulls: Of those, rows the reward did not judge (None).
         mean: Mean reward over the judged rows (None when none was judged).
+        stderr: Standard error of that mean (sample standard deviation / sqrt(n); None below two judged rows).
         percentile: Percentile of ``mean`` among the real completions' rewards (mid-rank, 0-100).
         beats_median: Whether ``mean`` is above the real completions' median.
         reaches_median: Whether ``mean`` is at least that median (what ``--strict`` fails on).
@@ -53,6 +58,7 @@ class ProbeResult:
         top_component: The component the probe gains most on against the real completions' mean of it (None
             when the reward has no components or the probe gains on none).
         top_component_gain: That component's probe mean minus its real mean.
+        example: The probe built for the first prompt, cut to :data:`EXAMPLE_CHARS` characters.
 
     """
 
@@ -62,6 +68,7 @@ class ProbeResult:
     rows: int
     nulls: int
     mean: float | None
+    stderr: float | None
     percentile: float | None
     beats_median: bool
     reaches_median: bool
@@ -70,6 +77,7 @@ class ProbeResult:
     reaches_best_share: float | None
     top_component: str | None
     top_component_gain: float | None
+    example: str | None
 
 
 @dataclass
@@ -172,12 +180,13 @@ def _share(flags: list[bool]) -> float | None:
 def measure(
     probe: Probe,
     built: list[tuple[int, Score]],
+    example: str | None,
     groups: list[Group],
     real: list[float],
     median: float,
     real_components: dict[str, float],
 ) -> ProbeResult:
-    """Compute one probe's statistics from its scores (``built``: group index and score)."""
+    """Compute one probe's statistics from its scores (``built``: group index and score) and keep its example."""
     judged = [s.value for _, s in built if s.value is not None]
     mean = statistics.fmean(judged) if judged else None
     pairs = []
@@ -193,6 +202,7 @@ def measure(
         rows=len(built),
         nulls=len(built) - len(judged),
         mean=mean,
+        stderr=statistics.stdev(judged) / math.sqrt(len(judged)) if len(judged) > 1 else None,
         percentile=None if mean is None else percentile_of(mean, real),
         beats_median=mean is not None and mean > median,
         reaches_median=mean is not None and mean >= median,
@@ -201,6 +211,7 @@ def measure(
         reaches_best_share=_share([value >= best for value, best, _ in pairs]),
         top_component=top,
         top_component_gain=gain,
+        example=None if example is None else example[:EXAMPLE_CHARS],
     )
 
 
@@ -267,5 +278,6 @@ def audit(
         except InputError as error:
             raise RewardlabError(f"{error} (on the probe '{probe.name}' built from that row)") from error
         paired = [(i, s) for (i, _), s in zip(kept, scores, strict=True)]
-        result.probes.append(measure(probe, paired, groups, real, median, real_components))
+        example = kept[0][1] if kept else None
+        result.probes.append(measure(probe, paired, example, groups, real, median, real_components))
     return result
