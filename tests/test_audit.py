@@ -302,6 +302,8 @@ def test_json_goes_whole_to_the_path_or_the_command_fails(replies, rewards_file,
         written["probes"][0]
     )
     assert [p["name"] for p in written["probes"]][:3] == ["echo", "echo-question", "mirror"]
+    assert written["probes"][0]["example"] == POSTS["p1"]
+    assert written["probes"][0]["stderr"] == 0.0  # no echo is the reference: 0.0 on each of the three posts
     nowhere = run_audit(replies, "--reward", f"{rewards_file}:exact", "--json", replies / "audit.json")
     assert nowhere.exit_code == 2
     assert len(nowhere.output.strip().splitlines()) == 1
