@@ -182,6 +182,16 @@ def test_a_reward_that_fails_on_a_probe_names_the_probe(replies, rewards_file):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_token_ids_are_dropped_so_real_rows_and_probes_are_measured_alike(tmp_path):
+    rows = [{"prompt": "p", "completion": "abcdefgh", "completion_ids": [1]}, {"prompt": "p", "completion": "ab"}]
+    data = write_jsonl(tmp_path / "ids.jsonl", rows)
+    result = audit(data, rewardlab.get("overlong", max_length=10, cache=4))
+    assert result.real_mean == -0.25  # 8 characters: -0.5 (not 1 token: 0.0)
+    refused = run_audit(data, "--reward", "overlong", "-p", "unit=tokens")
+    assert refused.exit_code == 2
+    assert "overlong needs 'completion_ids', which no probe has" in refused.output
+
+
 def test_the_same_seed_gives_the_same_audit(replies, rewards_file):
     reward = rewardlab.get(f"{rewards_file}:Parts")
     assert audit(replies, reward, seed=7).as_dict() == audit(replies, reward, seed=7).as_dict()
@@ -209,6 +219,12 @@ def group(prompt, completions, values, **columns):
     return Group(
         [Row(i + 1, {"prompt": prompt, "completion": c, **columns}) for i, c in enumerate(completions)], values
     )
+
+
+def test_mirror_turns_the_post_into_a_reply_to_it():
+    g = group("I finished my first marathon and I'm proud of myself.", ["x"], [0.0])
+    mirrored = build("mirror", g, [g], seed=0)
+    assert mirrored == "Amazing! You finished your first marathon and you're proud of yourself. How did you feel?"
 
 
 def test_padding_and_repetition_start_from_the_worst_real_completion():
@@ -285,7 +301,9 @@ def test_json_goes_whole_to_the_path_or_the_command_fails(replies, rewards_file,
     assert {"name", "mean", "percentile", "beats_median", "beats_best_share", "top_component"} <= set(
         written["probes"][0]
     )
-    assert [p["name"] for p in written["probes"]][:3] == ["echo", "echo-question", "praise-question"]
+    assert [p["name"] for p in written["probes"]][:3] == ["echo", "echo-question", "mirror"]
+    assert written["probes"][0]["example"] == POSTS["p1"]
+    assert written["probes"][0]["stderr"] == 0.0  # no echo is the reference: 0.0 on each of the three posts
     nowhere = run_audit(replies, "--reward", f"{rewards_file}:exact", "--json", replies / "audit.json")
     assert nowhere.exit_code == 2
     assert len(nowhere.output.strip().splitlines()) == 1

@@ -50,12 +50,15 @@ def test_math_accuracy_pays_nothing_for_format_or_several_answers(math_data):
     assert result.flagged == []
 
 
-def test_a_weighted_math_combination_names_the_part_a_probe_gains_on(math_data):
-    result = CliRunner().invoke(main, ["audit", str(math_data), "-r", "math-format,math-tags", "-w", "1,0.5"])
-    assert result.exit_code in (0, 1), result.output
-    empty_tags = next(line for line in result.output.splitlines() if line.startswith("empty-tags"))
-    assert "math-tags" in empty_tags
-    assert "probe families: generic, math" in result.output
+def test_format_rewards_pay_in_full_for_format_only_which_strict_fails(math_data):
+    args = ["audit", str(math_data), "-r", "math-format,math-tags", "-w", "1,0.5"]
+    lenient = CliRunner().invoke(main, args)
+    assert lenient.exit_code == 0, lenient.output  # the median (1.5) is the top score: nothing can beat it
+    empty_tags = next(line for line in lenient.output.splitlines() if line.startswith("empty-tags"))
+    assert "math-tags (+" in empty_tags
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 1
+    assert "format-only" in strict.output.splitlines()[-1] and "empty-tags" not in strict.output.splitlines()[-1]
 
 
 def test_the_code_reward_pays_nothing_for_always_equal_exits_or_printing(code_data):

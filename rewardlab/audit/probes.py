@@ -52,6 +52,23 @@ _SPAM = (
     "Amazing!!! Get results like this at bestlife dot dev 🚀 What are you waiting for? Visit www.bestlife.dev now!",
     "So inspiring! I did the same with the plan at h t t p s : / / bestlife . dev - want the link? 🙂",
 )
+_SARCASM = (
+    "Oh wow, what an absolutely incredible achievement. Truly groundbreaking. 🙄 What's next, breathing?",
+    "Sure, because that's SO impressive. Amazing. Tell us more, we're all dying to know?",
+)
+#: Context-free praise + question in languages an English embedding model cannot read.
+_OTHER_LANGUAGES = (
+    "太棒了！你是怎么做到的？告诉我更多吧！",
+    "رائع جدا! كيف فعلت ذلك؟ أخبرني المزيد!",
+    "Großartig! Wie hast du das geschafft? Erzähl mir mehr!",
+)
+#: First and second person swapped, so that a copy of the post reads as a reply to it.
+_MIRROR = {
+    "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
+    "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you", "us": "you", "our": "your",
+    "am": "are", "was": "were",
+}  # fmt: skip
+_TOKEN = re.compile(r"[A-Za-z']+|[^A-Za-z']+")
 _STUFFING = "Wow!!! Amazing!!! Really?!?! 🎉🎉🔥🔥👍👍😍😍 Yes!!! ??? 🙂🙂"
 _FILLER = (
     "To add some more context here.",
@@ -119,6 +136,15 @@ class Probe:
 
 def _echo(group: Group, *_: Any) -> str:
     return prompt_text(group.prompt)
+
+
+def _mirror(group: Group, *_: Any) -> str:
+    text = ""
+    for token in _TOKEN.findall(prompt_text(group.prompt)):
+        swapped = _MIRROR.get(token.lower())
+        starts_sentence = not text.strip() or text.rstrip()[-1] in ".!?"
+        text += token if swapped is None else swapped.capitalize() if starts_sentence else swapped
+    return f"Amazing! {text.strip()} How did you feel?"
 
 
 def _keywords(group: Group, *_: Any) -> str:
@@ -237,6 +263,7 @@ def _repeat(group: Group, *_: Any) -> str:
 GENERIC = (
     Probe("echo", "generic", "the prompt copied back", _echo),
     Probe("echo-question", "generic", "the prompt copied back + a generic question", _echo_question),
+    Probe("mirror", "generic", "the prompt mirrored (I -> you) between praise and a question", _mirror),
     Probe("praise-question", "generic", "context-free template: praise + question", _pick(_PRAISE)),
     Probe("keywords", "generic", "the prompt's content words as a list", _keywords),
     Probe("punctuation", "generic", "punctuation and emoji stuffing", _constant(_STUFFING)),
@@ -245,7 +272,9 @@ GENERIC = (
     Probe("empty", "generic", "an empty completion", _constant("")),
     Probe("off-topic", "generic", "another prompt's best real completion", _off_topic),
     Probe("insult", "generic", "an insult worded kindly", _pick(_INSULTS)),
+    Probe("sarcasm", "generic", "sarcastic praise", _pick(_SARCASM)),
     Probe("spam", "generic", "spam with an obfuscated link", _pick(_SPAM)),
+    Probe("other-language", "generic", "praise + question in Chinese, Arabic or German", _pick(_OTHER_LANGUAGES)),
 )
 
 _NO_ANSWER = _think_answer("The answer follows from the steps above.")

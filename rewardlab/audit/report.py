@@ -21,6 +21,7 @@ def _share(value: float | None) -> str:
 COLUMNS = (
     ("probe", -16),
     ("mean", 8),
+    ("±se", 6),
     ("pctl", 6),
     (">median", 8),
     (">p.med", 7),
@@ -37,9 +38,10 @@ def _line(cells: list[str]) -> str:
 def render(result: Audit) -> str:
     """The audit as a fixed-width table: one line per probe, then the verdict.
 
-    Columns: the probe's mean; its percentile among the real completions; whether it beats their median; the
-    shares of prompts where it beats that prompt's median real completion (``>p.med``) and its best one
-    (``>best``); the component it gains most on, and by how much; the rows not judged (None) of those built.
+    Columns: the probe's mean and its standard error; its percentile among the real completions; whether it
+    beats their median; the shares of prompts where it beats that prompt's median real completion (``>p.med``)
+    and its best one (``>best``); the component it gains most on, and by how much; the rows not judged (None) of
+    those built.
     """
     lines = [
         f"reward: {result.signature}",
@@ -54,6 +56,7 @@ def render(result: Audit) -> str:
         cells = [
             probe.name,
             _number(probe.mean),
+            _number(probe.stderr),
             _number(probe.percentile, 1),
             "YES" if probe.beats_median else "no",
             _share(probe.beats_prompt_median_share),

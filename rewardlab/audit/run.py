@@ -9,6 +9,7 @@ Rows a reward cannot judge (None) are counted apart and never enter a mean as 0.
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 from collections.abc import Callable, Sequence
@@ -22,6 +23,12 @@ from rewardlab.engine.score import score_rows
 from rewardlab.engine.validate import checked
 from rewardlab.errors import ConfigError, RewardlabError
 from rewardlab.reward import Reward, Score, component_means, group_keys
+
+#: Longest example of a probe kept in the audit.
+EXAMPLE_CHARS = 300
+
+#: The column of a real row that a probe cannot have (the completion's token ids): the real rows drop it too.
+PROBE_LESS = "completion_ids"
 
 #: Columns of a real row that belong to its completion, not to its prompt: a probe row does not carry them.
 COMPLETION_COLUMNS = ("completion", "completion_ids", "reward", "components", "details", "reward_signature")
@@ -38,6 +45,7 @@ class ProbeResult:
         rows: Prompt groups the probe was built for.
         nulls: Of those, rows the reward did not judge (None).
         mean: Mean reward over the judged rows (None when none was judged).
+        stderr: Standard error of that mean (sample standard deviation / sqrt(n); None below two judged rows).
         percentile: Percentile of ``mean`` among the real completions' rewards (mid-rank, 0-100).
         beats_median: Whether ``mean`` is above the real completions' median.
         reaches_median: Whether ``mean`` is at least that median (what ``--strict`` fails on).
@@ -50,6 +58,7 @@ class ProbeResult:
         top_component: The component the probe gains most on against the real completions' mean of it (None
             when the reward has no components or the probe gains on none).
         top_component_gain: That component's probe mean minus its real mean.
+        example: The probe built for the first prompt, cut to :data:`EXAMPLE_CHARS` characters.
 
     """
 
@@ -59,6 +68,7 @@ class ProbeResult:
     rows: int
     nulls: int
     mean: float | None
+    stderr: float | None
     percentile: float | None
     beats_median: bool
     reaches_median: bool
@@ -67,6 +77,7 @@ class ProbeResult:
     reaches_best_share: float | None
     top_component: str | None
     top_component_gain: float | None
+    example: str | None
 
 
 @dataclass
@@ -169,12 +180,13 @@ def _share(flags: list[bool]) -> float | None:
 def measure(
     probe: Probe,
     built: list[tuple[int, Score]],
+    example: str | None,
     groups: list[Group],
     real: list[float],
     median: float,
     real_components: dict[str, float],
 ) -> ProbeResult:
-    """Compute one probe's statistics from its scores (``built``: group index and score)."""
+    """Compute one probe's statistics from its scores (``built``: group index and score) and keep its example."""
     judged = [s.value for _, s in built if s.value is not None]
     mean = statistics.fmean(judged) if judged else None
     pairs = []
@@ -190,6 +202,7 @@ def measure(
         rows=len(built),
         nulls=len(built) - len(judged),
         mean=mean,
+        stderr=statistics.stdev(judged) / math.sqrt(len(judged)) if len(judged) > 1 else None,
         percentile=None if mean is None else percentile_of(mean, real),
         beats_median=mean is not None and mean > median,
         reaches_median=mean is not None and mean >= median,
@@ -198,6 +211,7 @@ def measure(
         reaches_best_share=_share([value >= best for value, best, _ in pairs]),
         top_component=top,
         top_component_gain=gain,
+        example=None if example is None else example[:EXAMPLE_CHARS],
     )
 
 
@@ -222,11 +236,15 @@ def audit(
 
     Raises:
         InputError: DATA is malformed (file, line and field).
-        RewardlabError: The reward judged none of the real completions, or needs a column no probe can carry.
+        RewardlabError: The reward judged none of the real completions, or needs token ids no probe can carry.
 
     """
     name = source_name(source)
+    if any(PROBE_LESS in (c if isinstance(c, tuple) else (c,)) for c in reward.columns):
+        raise ConfigError(f"{reward.name} needs '{PROBE_LESS}', which no probe has; audit it with -p unit=chars")
     rows, indices = read_groups(source, reward)
+    for row in rows:
+        row.data.pop(PROBE_LESS, None)  # real rows measured as the probes are, never tokens against characters
     real_scores = score_rows(rows, reward, name)
     real = [s.value for s in real_scores if s.value is not None]
     if not real:
@@ -255,14 +273,11 @@ def audit(
         built = [(i, build(probe.name, g, groups, seed, i)) for i, g in enumerate(groups)]
         kept = [(i, text) for i, text in built if text is not None]
         probe_rows = [_probe_row(groups[i], text) for i, text in kept]
-        for row in probe_rows[:1]:
-            missing = reward.missing_columns(row.data)
-            if missing:
-                raise ConfigError(f"{reward.name} needs '{missing[0]}' for each completion; audit cannot build it")
         try:
             scores = _score_probe(reward, probe_rows, rows, name) if probe_rows else []
         except InputError as error:
             raise RewardlabError(f"{error} (on the probe '{probe.name}' built from that row)") from error
         paired = [(i, s) for (i, _), s in zip(kept, scores, strict=True)]
-        result.probes.append(measure(probe, paired, groups, real, median, real_components))
+        example = kept[0][1] if kept else None
+        result.probes.append(measure(probe, paired, example, groups, real, median, real_components))
     return result
