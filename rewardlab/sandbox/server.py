@@ -436,7 +436,7 @@ class Server:
     def _await_run_gone(self) -> None:
         """Reap, and inside bubblewrap wait until no process of the run is left, zombies included.
 
-        A killed process counts towards its uid's RLIMIT_NPROC until it is reaped (orphans by bubblewrap's init),
+        A killed process counts towards its uid's RLIMIT_NPROC until it is reaped (orphans by the server, pid 1),
         and the next run on this sandbox has the same uid: right after a fork bomb it could not even fork.
         """
         self._reap()
