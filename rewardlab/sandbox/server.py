@@ -416,33 +416,33 @@ class Server:
     # -- cleanup --------------------------------------------------------------------------------------------------
 
     def _kill_all(self) -> None:
-        """Kill every process the run started, wherever it went (new sessions, double forks).
+        """Kill every process the run started, wherever it went (new sessions, double forks); spare the zygote.
 
-        Inside bubblewrap the server shares its PID namespace only with bubblewrap's init, so ``kill(-1)`` from
-        the server reaches exactly the run's processes, in one step a fork cannot race. The fallback kills the
-        unprivileged uid's processes the same way from a helper running as that uid, or, without one, the
-        server's descendants (it is their subreaper, so orphans stay descendants). Reaping is left to the
-        caller, which first collects the run's own exit status.
+        Inside bubblewrap the PID namespace holds only the server, its zygote and the run's processes: every other
+        process listed in /proc is killed, pass after pass until none is left (RLIMIT_NPROC bounds a fork bomb's
+        race). The fallback kills the unprivileged uids' processes with ``kill(-1)`` from a helper running as
+        each uid, or, without uids, the server's descendants but the zygote (the server is their subreaper, so
+        orphans stay descendants). Reaping is left to the caller, which first collects the run's exit status.
         """
-        if self.uid is not None:
+        spare = {1, self.pid, self.zygote.pid if self.zygote is not None else 1}
+        if self.isolated_tmp:
+            procs.kill_all_but(spare)
+        elif self.uid is not None:
             procs.kill_as_uid(self.uid)
             procs.kill_as_uid(self.uid + 1)
-        elif self.isolated_tmp:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(-1, signal.SIGKILL)
         else:
-            procs.kill_descendants(self.pid)
+            procs.kill_descendants(self.pid, spare)
 
     def _await_run_gone(self) -> None:
         """Reap, and inside bubblewrap wait until no process of the run is left, zombies included.
 
-        A killed process counts towards its uid's RLIMIT_NPROC until it is reaped (orphans by bubblewrap's init),
+        A killed process counts towards its uid's RLIMIT_NPROC until it is reaped (orphans by the server, pid 1),
         and the next run on this sandbox has the same uid: right after a fork bomb it could not even fork.
         """
         self._reap()
         if not self.isolated_tmp:
             return
-        ours = {1, os.getpid(), self.zygote.pid if self.zygote is not None else 1}
+        ours = {1, self.pid, self.zygote.pid if self.zygote is not None else 1}
         deadline = time.monotonic() + GONE_WAIT
         while any(int(name) not in ours for name in os.listdir("/proc") if name.isdigit()):
             if time.monotonic() > deadline:

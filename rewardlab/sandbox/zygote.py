@@ -35,6 +35,10 @@ class Zygote:
             try:
                 os.dup2(theirs.fileno(), ZYGOTE_FD)
                 os.closerange(ZYGOTE_FD + 1, 1 << 16)
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 0)
+                os.dup2(null, 1)
+                os.close(null)
                 os.execv(sys.executable, [sys.executable, "-I", "-B", server_path, config, "zygote"])
             finally:
                 os._exit(71)
