@@ -1,13 +1,15 @@
 """``grpo-train``: GRPO with a LoRA adapter on a causal LM, rewards from rewardlab, on TRL's GRPOTrainer.
 
 The command parses options and calls :func:`grpo_plugin.train.train` (or :func:`~grpo_plugin.train.preflight`);
-torch, transformers and trl are imported only once the options are valid. The options every training command
-shares (model, data, LoRA, optimizer, output directory, resume) and how a command runs are here too:
-``sft-train`` (:mod:`grpo_plugin.sft_cli`) uses them.
+importing this module loads no heavy library, and trl's settings classes are read only when a command line is parsed
+(:class:`TrlCommand` adds an option for every field of them, :mod:`grpo_plugin.trl_options`). The options every
+training command shares (model, data, LoRA, optimizer, output directory, resume) and how a command runs are here
+too: ``sft-train`` (:mod:`grpo_plugin.sft_cli`) uses them.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Callable
@@ -17,13 +19,72 @@ import click
 from click.core import ParameterSource
 
 from grpo_plugin import lock
-from grpo_plugin.config import CURRICULA, OBJECTIVES, RunConfig, TrainConfig, load_yaml, resolve
+from grpo_plugin.config import CURRICULA, OBJECTIVES, RunConfig, TrainConfig, load_yaml, own_names, resolve
 from rewardlab.cli.framework import Command, user_errors
 from rewardlab.cli.options import param_option, parse_param_options, weights_option
 from rewardlab.params import parse_weights
 from rewardlab.rewards.polychromic import DIVERSITIES
 
 DEFAULTS = TrainConfig()
+
+
+class TrlCommand(Command):
+    """A training command whose options are ours plus one per field of TRL's settings for it.
+
+    The TRL options are built from the dataclasses when first needed (parsing a command line, ``--help``), so
+    importing the command stays cheap. TRL's spelling with underscores (``--loss_type``) is accepted as well.
+    """
+
+    config_class: type[RunConfig] = TrainConfig
+
+    @functools.cached_property
+    def trl_params(self) -> list[click.Parameter]:
+        """One option per TRL field the command's own options do not already cover."""
+        from grpo_plugin.trl_options import trl_fields
+
+        cls = self.config_class
+        taken = {opt for param in self.params for opt in [*param.opts, *param.secondary_opts]}
+        params: list[click.Parameter] = []
+        for item in trl_fields(cls.command, own_names(cls)).values():
+            if item.option in taken:
+                continue
+            default = cls.trl_defaults.get(item.name, item.default)
+            where = f"{item.owner.__name__}.{item.name}"
+            note = f"[TRL {where}; default: {default!r}" + (
+                f", TRL's {item.default!r}]" if item.name in cls.trl_defaults else "]"
+            )
+            text = f"{item.help or 'See TRL.'} {note}"
+            if item.takes_bool:
+                params.append(
+                    click.Option(
+                        [item.option], is_flag=False, flag_value="true", default=None, metavar="[BOOL]", help=text
+                    )
+                )
+            else:
+                params.append(click.Option([item.option], default=None, metavar="VALUE", help=text))
+        return params
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """Our options, TRL's, then --help."""
+        params = [*self.params, *self.trl_params]
+        help_option = self.get_help_option(ctx)
+        return [*params, help_option] if help_option is not None else params
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Read ``--some_option`` as ``--some-option`` (TRL's scripts spell options with underscores)."""
+        return super().parse_args(ctx, [_dashed(arg) for arg in args])
+
+
+def _dashed(arg: str) -> str:
+    if not arg.startswith("--"):
+        return arg
+    name, sep, value = arg.partition("=")
+    return name.replace("_", "-") + sep + value
+
+
+def trl_command(config_class: type[RunConfig]) -> type[TrlCommand]:
+    """The :class:`TrlCommand` class of a command whose settings are ``config_class``."""
+    return type(f"{config_class.__name__}Command", (TrlCommand,), {"config_class": config_class})
 
 
 def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -38,10 +99,16 @@ def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., 
             "--config",
             "config_file",
             type=click.Path(dir_okay=False),
-            help="YAML file with the same keys as these options (dashes or underscores); the command line wins.",
+            help="YAML file with the same keys as these options, TRL's included (dashes or underscores); the command "
+            "line wins.",
         ),
         click.option(
-            "--model", default=default("model"), show_default=True, help="Hub id or local path of a causal LM."
+            "--model",
+            "--model-name-or-path",
+            "model",
+            default=default("model"),
+            show_default=True,
+            help="Hub id or local path of a causal LM.",
         ),
         click.option("--data", help=data_help),
         click.option(
@@ -66,8 +133,15 @@ def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., 
             type=int,
             default=default("gradient_accumulation_steps"),
             show_default=True,
+            help="Steps whose gradients are summed before one optimizer update.",
         ),
-        click.option("--learning-rate", type=float, default=default("learning_rate"), show_default=True),
+        click.option(
+            "--learning-rate",
+            type=float,
+            default=default("learning_rate"),
+            show_default=True,
+            help="Peak learning rate of the optimizer (AdamW unless --optim says otherwise).",
+        ),
         click.option(
             "--max-steps",
             type=int,
@@ -75,16 +149,39 @@ def run_options(defaults: RunConfig, data_help: str) -> Callable[[Callable[..., 
             show_default=True,
             help="Optimizer steps; -1 trains for --epochs.",
         ),
-        click.option("--epochs", type=float, default=default("epochs"), show_default=True),
-        click.option("--seed", type=int, default=default("seed"), show_default=True),
+        click.option(
+            "--epochs",
+            "--num-train-epochs",
+            "epochs",
+            type=float,
+            default=default("epochs"),
+            show_default=True,
+            help="Passes over the data (when --max-steps is -1).",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=default("seed"),
+            show_default=True,
+            help="Random seed of sampling, shuffling and the adapter's initialisation.",
+        ),
         click.option(
             "--lora/--no-lora",
+            "--use-peft/--no-use-peft",
             default=default("lora"),
             show_default=True,
             help="Train a LoRA adapter, or the full model.",
         ),
-        click.option("--lora-r", type=int, default=default("lora_r"), show_default=True),
-        click.option("--lora-alpha", type=int, default=default("lora_alpha"), show_default=True),
+        click.option(
+            "--lora-r", type=int, default=default("lora_r"), show_default=True, help="Rank of the LoRA matrices."
+        ),
+        click.option(
+            "--lora-alpha",
+            type=int,
+            default=default("lora_alpha"),
+            show_default=True,
+            help="LoRA scaling numerator: updates are scaled by alpha / r.",
+        ),
         click.option(
             "--lora-target-modules",
             default=default("lora_target_modules"),
@@ -196,7 +293,7 @@ Examples:
 """
 
 
-@click.command(cls=Command, epilog=EPILOG)
+@click.command(cls=trl_command(TrainConfig), epilog=EPILOG)
 @run_options(
     DEFAULTS,
     data_help="Prompts: JSONL or a saved Hugging Face dataset directory; `prompt` is a string or chat messages, "

@@ -1,8 +1,9 @@
 """The settings of one ``grpo-train`` or ``sft-train`` run: defaults, a YAML file, the command line, the record.
 
-Precedence is command line over ``--config file.yaml`` over the defaults below. The resolved settings are written
-into the output directory as ``grpo-train.yaml`` (``sft-train.yaml``), a file ``--config`` reads back, so a run can
-be repeated.
+Precedence is command line over ``--config file.yaml`` over the defaults below. Besides these, every field of TRL's
+own settings is a key and an option (:mod:`grpo_plugin.trl_options`); the values given travel in ``trl``. The
+resolved settings, ours and every TRL field's, are written into the output directory as ``grpo-train.yaml``
+(``sft-train.yaml``), a file ``--config`` reads back, so a run can be repeated.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 
 import yaml
 
+from grpo_plugin import trl_options
 from rewardlab.engine.write import atomic_writer
 from rewardlab.errors import ConfigError
 from rewardlab.params import parse_weights
@@ -41,6 +43,10 @@ class RunConfig:
     #: The command whose settings these are; recorded with the run so one command never resumes another's.
     command: ClassVar[str] = "grpo-train"
 
+    #: Our defaults for TRL fields (where TRL's would change what the command always did): the checkpoint's dtype
+    #: (``None``: see :func:`grpo_plugin.loading.load_policy`) rather than float32, peft's LoRA dropout of 0.
+    trl_defaults: ClassVar[dict[str, Any]] = {"dtype": None, "lora_dropout": 0.0}
+
     model: str = "Qwen/Qwen3-0.6B"
     data: str | None = None
     output_dir: str = "runs/grpo"
@@ -61,6 +67,7 @@ class RunConfig:
     resume_from_checkpoint: str | None = None
     overwrite_output_dir: bool = False
     merge: bool = False
+    trl: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -79,6 +86,8 @@ class RunConfig:
         targets = self.lora_target_modules
         if not (isinstance(targets, str) or (isinstance(targets, list) and all(isinstance(t, str) for t in targets))):
             raise ConfigError(f"--lora-target-modules must be module names, got {targets!r}")
+        if not isinstance(self.trl, dict):
+            raise ConfigError(f"trl must be a mapping of TRL settings, got {self.trl!r}")
         if not (isinstance(self.report_to, list) and all(isinstance(r, str) for r in self.report_to)):
             raise ConfigError(f"--report-to must be names, got {self.report_to!r}")
         self._check_positive_ints(
@@ -112,8 +121,10 @@ class RunConfig:
         return self.lora_target_modules
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as plain YAML-ready values."""
-        return dataclasses.asdict(self)
+        """Our settings as plain YAML-ready values, then every TRL field's (given, else the default)."""
+        values = dataclasses.asdict(self)
+        given = values.pop("trl")
+        return {**values, **trl_options.resolved(self.command, own_names(type(self)), given, self.trl_defaults)}
 
     def _check_positive_ints(self, *names: str) -> None:
         for name in names:
@@ -219,6 +230,13 @@ class SFTTrainConfig(RunConfig):
 
     command: ClassVar[str] = "sft-train"
 
+    #: TRL's prompt-completion format with the loss on the completion only, and no packing, unless asked.
+    trl_defaults: ClassVar[dict[str, Any]] = {
+        **RunConfig.trl_defaults,
+        "completion_only_loss": True,
+        "packing": False,
+    }
+
     output_dir: str = "runs/sft"
     learning_rate: float = 1e-4
 
@@ -250,7 +268,8 @@ def load_yaml(path: str | Path, cls: type[RunConfig] = TrainConfig) -> dict[str,
     """Read a ``--config`` file: a mapping whose keys are option names, with dashes or underscores.
 
     Raises:
-        ConfigError: The file is missing, not YAML, not a mapping, or has a key no option has.
+        ConfigError: The file is missing, not YAML, not a mapping, has a key no option has, or a TRL value of
+            the wrong kind.
 
     """
     path = Path(path)
@@ -268,14 +287,17 @@ def load_yaml(path: str | Path, cls: type[RunConfig] = TrainConfig) -> dict[str,
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of option names to values, got {type(data).__name__}")
-    fields = [f.name for f in dataclasses.fields(cls)]
-    values = {}
-    for key, value in data.items():
-        name = str(key).replace("-", "_")
-        if name not in fields:
-            raise ConfigError(f"{path}: unknown key '{key}'; known keys: {', '.join(fields)}")
-        values[name] = value
-    return normalise(values, cls)
+    values = {str(key).replace("-", "_"): value for key, value in data.items()}
+    own, trl = trl_options.split_values(values, cls.command, own_names(cls), str(path))
+    out = normalise(own, cls)
+    if trl:
+        out["trl"] = trl
+    return out
+
+
+def own_names(cls: type[RunConfig]) -> frozenset[str]:
+    """The names of the settings ``cls`` holds itself (TRL's others travel in ``trl``)."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.name != "trl")
 
 
 def normalise(values: Mapping[str, Any], cls: type[RunConfig] = TrainConfig) -> dict[str, Any]:
@@ -313,16 +335,37 @@ def resolve(
         0.0001
 
     """
-    merged = {**normalise(file_values, cls), **normalise(command_line, cls)}
+    ours = own_names(cls)
+    file_own, file_trl = trl_options.split_values(
+        {k: v for k, v in file_values.items() if k != "trl"}, cls.command, ours, "--config"
+    )
+    typed, typed_trl = trl_options.split_values(
+        {k: v for k, v in command_line.items() if k != "trl"}, cls.command, ours, "", text=True
+    )
+    merged: dict[str, Any] = {**normalise(file_own, cls), **normalise(typed, cls)}
+    given = {**dict(file_values.get("trl") or {}), **file_trl, **dict(command_line.get("trl") or {}), **typed_trl}
+    if given:
+        merged["trl"] = _without_defaults(given, cls)
     if "params" in {f.name for f in dataclasses.fields(cls)}:
         file_params = file_values.get("params") or {}
         if not isinstance(file_params, Mapping):
             raise ConfigError(f"params must be a mapping of reward parameters, got {file_params!r}")
-        merged["params"] = {**file_params, **dict(command_line.get("params") or {})}
+        merged["params"] = {**file_params, **dict(typed.get("params") or {})}
     try:
         return cls(**merged)
     except TypeError as error:
         raise ConfigError(str(error)) from None
+
+
+def _without_defaults(given: Mapping[str, Any], cls: type[RunConfig]) -> dict[str, Any]:
+    """TRL values minus those equal to the default in force (ours, else TRL's): a read-back record adds none."""
+    fields = trl_options.trl_fields(cls.command, own_names(cls))
+    out = {}
+    for name, value in given.items():
+        default = cls.trl_defaults[name] if name in cls.trl_defaults else fields[name].default
+        if name in trl_options.DEVICE_DEPENDENT or value != default:
+            out[name] = value
+    return out
 
 
 def write_resolved(config: RunConfig, output_dir: str | Path, header: str) -> Path:

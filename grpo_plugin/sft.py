@@ -19,7 +19,8 @@ from grpo_plugin.callbacks import RecordRun, StopOnSignal
 from grpo_plugin.config import SFTTrainConfig
 from grpo_plugin.data import load_pairs, to_dataset
 from grpo_plugin.guards import SafeCheckpoints
-from grpo_plugin.train import TrainError, TrainResult, load_policy, lora_config, run_trainer, trainer_args
+from grpo_plugin.loading import load_policy, lora_config, quantization, trl_args
+from grpo_plugin.train import TrainError, TrainResult, run_trainer, trainer_args
 from rewardlab.errors import ConfigError, first_line
 
 
@@ -28,14 +29,14 @@ class GuardedSFTTrainer(SafeCheckpoints, SFTTrainer):
 
 
 def sft_config(config: SFTTrainConfig) -> SFTConfig:
-    """TRL's SFTConfig for these settings: loss on the completion tokens only, no packing.
+    """TRL's SFTConfig for these settings: loss on the completion tokens only and no packing unless asked.
 
     Raises:
         TrainError: TRL rejects the combination.
 
     """
     try:
-        return SFTConfig(**trainer_args(config), completion_only_loss=True, packing=False)
+        return SFTConfig(**{**trainer_args(config), **trl_args(config, SFTConfig)})
     except ValueError as error:
         raise TrainError(f"invalid training settings: {first_line(error)}") from None
 
@@ -51,10 +52,11 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
     config.require_inputs()
     if config.merge and not config.lora:
         raise ConfigError("--merge merges a LoRA adapter; with --no-lora the output directory holds the full model")
+    quantization(config)
     dataset = to_dataset(load_pairs(config.data, config.system_prompt))
     args = sft_config(config)
     checkpoint, record = runs.start(config)
-    model, tokenizer = load_policy(config.model, full_precision=not config.lora)
+    model, tokenizer = load_policy(config, full_precision=not config.lora)
     stop = StopOnSignal(stream)
     try:
         trainer = GuardedSFTTrainer(

@@ -12,9 +12,8 @@ from typing import Any
 
 import click
 
-from grpo_plugin.cli import run_command, run_options, summarise
+from grpo_plugin.cli import run_command, run_options, summarise, trl_command
 from grpo_plugin.config import SFTTrainConfig
-from rewardlab.cli.framework import Command
 
 DEFAULTS = SFTTrainConfig()
 
@@ -25,7 +24,7 @@ Examples:
 """
 
 
-@click.command(cls=Command, epilog=EPILOG)
+@click.command(cls=trl_command(SFTTrainConfig), epilog=EPILOG)
 @run_options(
     DEFAULTS,
     data_help="JSONL with `prompt` and `completion` (each a string or chat messages), such as the sft.jsonl of "

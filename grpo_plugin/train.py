@@ -10,6 +10,7 @@ unchanged under ``accelerate launch``: TRL and accelerate read the distributed s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import sys
@@ -38,10 +39,10 @@ from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_training_dataset
 from grpo_plugin.guards import SafeCheckpoints, UnscoredRewards
+from grpo_plugin.loading import load_policy, lora_config, on_gpu, quantization, trl_args
 from grpo_plugin.monitor import Monitor
 from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
 from rewardlab.errors import ConfigError, RewardlabError, first_line
-from rewardlab.models import load_causal_lm
 
 
 class TrainError(RewardlabError):
@@ -70,11 +71,6 @@ class TrainResult:
         return sum(values[:k]) / k, sum(values[-k:]) / k
 
 
-def on_gpu() -> bool:
-    """Whether training runs on a CUDA device (bf16 and bf16 weights only then; CPU runs in float32)."""
-    return torch.cuda.is_available()
-
-
 def cpu_only() -> bool:
     """Whether no accelerator is present.
 
@@ -91,7 +87,7 @@ def cpu_only() -> bool:
 
 
 def grpo_config(config: TrainConfig, rewards: RewardSet) -> GRPOConfig:
-    """TRL's GRPOConfig for these settings.
+    """TRL's GRPOConfig for these settings: ours, then every TRL field given (``--loss-type``, ``--vllm-mode``, ...).
 
     Raises:
         TrainError: TRL rejects the combination (say a batch not divisible by ``num_generations``).
@@ -99,20 +95,26 @@ def grpo_config(config: TrainConfig, rewards: RewardSet) -> GRPOConfig:
     """
     try:
         return GRPOConfig(
-            **trainer_args(config),
-            num_generations=config.num_generations,
-            beta=config.beta,
-            temperature=config.temperature,
-            max_completion_length=config.max_completion_length,
-            use_vllm=config.use_vllm,
-            reward_weights=rewards.weights,
+            **{
+                **trainer_args(config),
+                "num_generations": config.num_generations,
+                "beta": config.beta,
+                "temperature": config.temperature,
+                "max_completion_length": config.max_completion_length,
+                "use_vllm": config.use_vllm,
+                "reward_weights": rewards.weights,
+                **trl_args(config, GRPOConfig),
+            }
         )
     except ValueError as error:
         raise TrainError(f"invalid training settings: {first_line(error)}") from None
 
 
 def trainer_args(config: RunConfig) -> dict[str, Any]:
-    """The ``TrainingArguments`` every command sets the same way: the run's settings and the device's precision."""
+    """The ``TrainingArguments`` every command sets the same way: the run's settings and the device's precision.
+
+    The device-dependent ones (bf16, fp16, pinned memory, use_cpu) are defaults a TRL value given replaces.
+    """
     return {
         "output_dir": config.output_dir,
         "per_device_train_batch_size": config.per_device_train_batch_size,
@@ -131,35 +133,13 @@ def trainer_args(config: RunConfig) -> dict[str, Any]:
     }
 
 
-def lora_config(config: RunConfig) -> Any:
-    """The peft LoRA configuration, or None with ``--no-lora`` (full fine-tuning)."""
-    if not config.lora:
-        return None
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        target_modules=config.target_modules,
-        task_type="CAUSAL_LM",
-    )
-
-
-def load_policy(name: str, full_precision: bool = False) -> tuple[Any, Any]:
-    """Load a causal LM and its tokenizer as :func:`rewardlab.models.load_causal_lm` does, in the dtype training wants.
-
-    On a GPU the weights keep the checkpoint's dtype (bf16 for Qwen) unless ``full_precision`` (full fine-tuning
-    keeps float32 master weights); on CPU they are float32.
-    """
-    return load_causal_lm(name, dtype="auto" if on_gpu() and not full_precision else torch.float32)
-
-
 def prepare(config: TrainConfig) -> tuple[Prompts, RewardSet]:
     """Read the prompts and build the rewards, and check every row has the columns the rewards need.
 
     Everything a user can get wrong in the data or the reward spec fails here, before a model is loaded.
     """
     config.require_inputs()
+    quantization(config)
     prompts = load_prompts(config.data, config.system_prompt)
     rewards = build_rewards(config.reward, config.weights, config.params)
     if config.objective == "polychromic":
@@ -241,7 +221,7 @@ def train(config: TrainConfig, stream: TextIO | None = None) -> TrainResult:
         }
         extra = {INDEX_COLUMN: list(range(len(prompts)))}
     dataset, json_columns = to_training_dataset(prompts, extra)
-    model, tokenizer = load_policy(config.model, full_precision=not config.lora)
+    model, tokenizer = load_policy(config, full_precision=not config.lora)
     if config.init_adapter:
         model = load_adapter(model, config.init_adapter)
     stop = StopOnSignal(stream)
@@ -322,7 +302,7 @@ def versions(command: str) -> str:
 def generate_groups(
     model: Any, tokenizer: Any, prompts: Sequence[Any], config: TrainConfig
 ) -> tuple[list[Any], list[list[int]]]:
-    """Sample ``num_generations`` completions per prompt with the GRPO sampling settings, as TRL would.
+    """Sample ``num_generations`` completions per prompt with the run's sampling settings, as TRL would.
 
     Returns completions in TRL's form (strings for string prompts, one assistant message for chat prompts) laid
     out prompt by prompt, and their token ids.
@@ -340,8 +320,7 @@ def generate_groups(
             **batch,
             do_sample=True,
             temperature=config.temperature,
-            top_p=1.0,
-            top_k=0,
+            **sampling_settings(config),
             max_new_tokens=config.max_completion_length,
             num_return_sequences=config.num_generations,
             pad_token_id=tokenizer.pad_token_id,
@@ -354,6 +333,13 @@ def generate_groups(
     decoded = tokenizer.batch_decode(ids, skip_special_tokens=True)
     chat = isinstance(prompts[0], list)
     return [[{"role": "assistant", "content": text}] if chat else text for text in decoded], ids
+
+
+def sampling_settings(config: TrainConfig) -> dict[str, Any]:
+    """TRL's sampling settings of the run (``--top-p``, ``--top-k``, ``--min-p``, ``--repetition-penalty``)."""
+    defaults = {item.name: item.default for item in dataclasses.fields(GRPOConfig)}
+    given = trl_args(config, GRPOConfig)
+    return {name: given.get(name, defaults[name]) for name in ("top_p", "top_k", "min_p", "repetition_penalty")}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -372,7 +358,7 @@ def preflight(config: TrainConfig, num_prompts: int = 4, stream: TextIO | None =
     stream = stream or sys.stdout
     prompts, rewards = prepare(config)
     rows = random.Random(config.seed).sample(prompts.rows, min(num_prompts, len(prompts)))
-    model, tokenizer = load_policy(config.model)
+    model, tokenizer = load_policy(config)
     completions, ids = generate_groups(model, tokenizer, [row["prompt"] for row in rows], config)
     g = config.num_generations
     repeated = [row for row in rows for _ in range(g)]

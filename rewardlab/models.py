@@ -39,10 +39,14 @@ class ModelError(RewardlabError):
     """A model, tokenizer or adapter that cannot be loaded, in one line."""
 
 
-def load_causal_lm(model: str, adapter: str | None = None, dtype: Any = "auto") -> tuple[Any, Any]:
+def load_causal_lm(
+    model: str, adapter: str | None = None, dtype: Any = "auto", **model_kwargs: Any
+) -> tuple[Any, Any]:
     """Load a causal LM (on the GPU when there is one), its tokenizer set for left padding, and a peft adapter.
 
-    ``dtype`` goes to ``from_pretrained``: ``auto`` keeps the checkpoint's (bf16 for Qwen).
+    ``dtype`` goes to ``from_pretrained``: ``auto`` keeps the checkpoint's (bf16 for Qwen). ``model_kwargs`` go
+    there too (``attn_implementation``, ``quantization_config``, ...); ``revision`` and ``trust_remote_code`` also
+    to the tokenizer's; with a ``device_map`` the model stays where that put it.
     ``grpo-train`` and ``sft-train`` load their policy through here too.
 
     Raises:
@@ -59,9 +63,10 @@ def load_causal_lm(model: str, adapter: str | None = None, dtype: Any = "auto") 
     if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
         raise ModelError(f"adapter '{adapter}': no adapter_config.json there (expected a peft adapter directory)")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model)
+        shared = {key: model_kwargs[key] for key in ("revision", "trust_remote_code") if key in model_kwargs}
+        tokenizer = AutoTokenizer.from_pretrained(model, **shared)
         with quiet_loading():
-            lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+            lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype, **model_kwargs)
     except (OSError, ValueError) as error:
         hint = "" if Path(model).exists() else " (and there is no local directory of that name)"
         raise ModelError(f"cannot load model '{model}': {first_line(error)}{hint}") from None
@@ -76,5 +81,7 @@ def load_causal_lm(model: str, adapter: str | None = None, dtype: Any = "auto") 
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if "device_map" in model_kwargs:
+        return lm.eval(), tokenizer
     device = "cuda" if torch.cuda.is_available() else "cpu"
     return lm.to(device).eval(), tokenizer

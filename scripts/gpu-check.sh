@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # GPU readiness: on a CUDA machine without network, install rewardlab's missing packages from wheels/ (made
 # beforehand by scripts/gpu-wheels.sh), build the tiny Qwen3, and run grpo-train (bf16), sft-train, evalkit
-# generate and engagement scoring on the GPU, printing steps/s and texts/s. Exits non-zero at the first error.
+# generate and engagement scoring on the GPU, printing steps/s and texts/s; then TRL's GPU settings: gradient
+# checkpointing with explicit bf16 and sdpa attention, fp16, QLoRA (4-bit and 8-bit loading through bitsandbytes),
+# and vLLM generation in colocate and server mode (each where its package is installed; otherwise the one-line error
+# that says so is checked and the step reported as not run). Exits non-zero at the first error.
 #
 #   bash scripts/gpu-check.sh
 #
@@ -116,6 +119,58 @@ device = str(load_model(sys.argv[2]).device)
 assert device.startswith("cuda") or os.environ.get("GPU_CHECK_CPU") == "1", f"the embedding model ran on {device}"
 print(f"mean engagement {sum(row['reward'] for row in rows) / len(rows):.3f}; embedding model on {device}")
 EOF
+
+# TRL's settings that only a GPU runs (grpo-train --help lists them all); a few steps each.
+gpu_train() {
+  local name=$1
+  shift
+  grpo-train --model "$WORK/tiny-qwen" --data "$WORK/split/grpo.jsonl" --reward engagement -p model="$MINILM" \
+    --output-dir "$WORK/$name" --system-prompt "$SYSTEM" --max-steps 3 --num-generations 4 \
+    --per-device-train-batch-size 8 --max-completion-length 16 --seed 0 "$@" >"$WORK/$name.log" 2>&1
+}
+has() { $PYTHON -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$1') is None)"; }
+on_gpu=$($PYTHON -c 'import torch; print(int(torch.cuda.is_available()))')
+
+step "grpo-train: gradient checkpointing, bf16 and sdpa attention given explicitly; fp16"
+if [[ $on_gpu == 1 ]]; then
+  gpu_train gc-bf16 --gradient-checkpointing --bf16 true --attn-implementation sdpa --loss-type dr_grpo ||
+    { tail -n 20 "$WORK/gc-bf16.log"; fail "grpo-train --gradient-checkpointing --bf16"; }
+  grep -q "^attn_implementation: sdpa" "$WORK/gc-bf16/grpo-train.yaml" || fail "sdpa not in the record"
+  gpu_train fp16 --fp16 true --bf16 false --dtype float32 || { tail -n 20 "$WORK/fp16.log"; fail "grpo-train --fp16"; }
+  echo "gradient checkpointing + bf16 + sdpa, and fp16: trained"
+else
+  echo "not run: no GPU (GPU_CHECK_CPU=1)"
+fi
+
+for bits in 4 8; do
+  step "grpo-train --load-in-${bits}bit (QLoRA) with gradient checkpointing"
+  if [[ $on_gpu == 1 ]] && has bitsandbytes; then
+    gpu_train "qlora$bits" "--load-in-${bits}bit" --gradient-checkpointing ||
+      { tail -n 20 "$WORK/qlora$bits.log"; fail "grpo-train --load-in-${bits}bit"; }
+    grep -q '"peft_type": "LORA"' "$WORK/qlora$bits/adapter_config.json" || fail "no LoRA adapter saved"
+    echo "QLoRA ${bits}-bit: $(steps_per_second "$WORK/qlora$bits/trainer_state.json") steps/s"
+  else
+    if gpu_train "qlora$bits" "--load-in-${bits}bit"; then fail "--load-in-${bits}bit ran without a GPU or bitsandbytes"; fi
+    grep -q "^Error: --load-in-${bits}bit needs" "$WORK/qlora$bits.log" || fail "no one-line error for --load-in-${bits}bit"
+    echo "not run: $(grep '^Error:' "$WORK/qlora$bits.log") (the one-line error was checked)"
+  fi
+done
+
+step "grpo-train --use-vllm: colocate, then server (trl vllm-serve)"
+if [[ $on_gpu == 1 ]] && has vllm; then
+  gpu_train vllm-colocate --use-vllm --vllm-mode colocate --vllm-gpu-memory-utilization 0.3 ||
+    { tail -n 20 "$WORK/vllm-colocate.log"; fail "grpo-train --vllm-mode colocate"; }
+  echo "vLLM colocate: $(steps_per_second "$WORK/vllm-colocate/trainer_state.json") steps/s"
+  trl vllm-serve --model "$WORK/tiny-qwen" --gpu-memory-utilization 0.3 --port 8011 >"$WORK/vllm-serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 120); do curl -sf http://127.0.0.1:8011/health/ >/dev/null && break; sleep 2; done
+  gpu_train vllm-server --use-vllm --vllm-mode server --vllm-server-port 8011 ||
+    { kill "$server"; tail -n 20 "$WORK/vllm-server.log"; fail "grpo-train --vllm-mode server"; }
+  kill "$server"
+  echo "vLLM server: $(steps_per_second "$WORK/vllm-server/trainer_state.json") steps/s"
+else
+  echo "not run: vllm is not installed (pip install 'rewardlab[vllm]') or no GPU"
+fi
 
 trap - ERR
 step "gpu-check passed (scratch: $WORK)"

@@ -125,7 +125,7 @@ def test_sft_loss_covers_the_completion_tokens_only(tiny_qwen, tmp_path):
 
     data = write_jsonl(tmp_path / "sft.jsonl", split_rows(2))
     config = SFTTrainConfig(model=str(tiny_qwen), data=str(data), output_dir=str(tmp_path / "out"), max_steps=1)
-    model, tokenizer = load_policy(config.model)
+    model, tokenizer = load_policy(config)
     pairs = load_pairs(data, SYSTEM)
     trainer = SFTTrainer(
         model=model, args=sft_config(config), train_dataset=to_dataset(pairs), processing_class=tokenizer
