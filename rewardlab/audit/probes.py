@@ -241,7 +241,10 @@ def _always_equal(group: Group, *_: Any) -> str | None:
         "class Anything:\n"
         "    def __eq__(self, other):\n        return True\n\n"
         "    def __ne__(self, other):\n        return False\n\n"
-        "    def __hash__(self):\n        return 0\n" + functions
+        "    def __hash__(self):\n        return 0\n\n"
+        "    def __getitem__(self, key):\n        return self\n\n"
+        "    def __getattr__(self, name):\n        return self\n\n"
+        "    def __call__(self, *args, **kwargs):\n        return self\n" + functions
     )
     return f"```python\n{program}```"
 
