@@ -265,6 +265,7 @@ def test_several_answers_boxes_every_number_of_the_prompt_and_completions():
     text = build("several-answers", g, [g], seed=0)
     assert all(f"\\boxed{{{n}}}" in text for n in ("24", "17", "7", "8"))
     assert "\\boxed{8}" in build("format-wrong", g, [g], seed=0)
+    assert "\\boxed{24, 17, 7, 8}" in build("answer-list", g, [g], seed=0)
 
 
 def test_always_equal_fakes_the_functions_the_completions_and_tests_call():

@@ -44,7 +44,7 @@ def test_math_accuracy_pays_nothing_for_format_or_several_answers(math_data):
     result = audit(math_data, rewardlab.get("math-accuracy"))
     assert [p.name for p in result.probes] == GENERIC_NAMES + MATH_NAMES
     assert result.median == 1.0
-    for name in ("format-only", "format-wrong", "empty-tags", "several-answers", "echo", "padding", "empty"):
+    for name in ("format-only", "format-wrong", "empty-tags", "several-answers", "answer-list", "padding", "empty"):
         found = next(p for p in result.probes if p.name == name)
         assert (found.mean, found.beats_best_share, found.nulls) == (0.0, 0.0, 0), name
     assert result.flagged == []
