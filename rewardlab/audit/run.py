@@ -165,36 +165,64 @@ def _score_probe(reward: Reward, probe_rows: list[Row], real_rows: list[Row], so
     return score_rows(real_rows + probe_rows, reward, source)[len(real_rows) :]
 
 
-def _top_component(probe: list[Score], real: dict[str, float]) -> tuple[str | None, float | None]:
+@dataclass
+class Baseline:
+    """The real completions as the probes are measured against them."""
+
+    values: list[float]
+    median: float
+    groups: list[Group]
+    component_means: dict[str, float]
+    component_spreads: dict[str, float]
+
+    @classmethod
+    def of(cls, scores: Sequence[Score], groups: list[Group]) -> Baseline:
+        """The baseline of the real completions' scores: values judged, median, each component's mean and spread."""
+        values = [s.value for s in scores if s.value is not None]
+        per_component: dict[str, list[float]] = {}
+        for s in scores:
+            for name, value in s.components.items():
+                if value is not None and not math.isnan(value):
+                    per_component.setdefault(name, []).append(value)
+        spreads = {name: statistics.pstdev(found) for name, found in per_component.items()}
+        return cls(values, statistics.median(values), groups, component_means(scores), spreads)
+
+
+def _top_component(probe: list[Score], baseline: Baseline) -> tuple[str | None, float | None]:
+    """The component the probe gains most on, in units of its spread among the real completions.
+
+    Components differ in scale (a 0-1 score beside a length in tokens), so gains are compared divided by the real
+    spread of each; a gain on a component that never varies among the real completions ranks first. The gain
+    returned is in the component's own units.
+    """
+    real = baseline.component_means
     gains = {name: mean - real[name] for name, mean in component_means(probe).items() if name in real}
-    if not gains:
+    positive = {name: gain for name, gain in gains.items() if gain > 0}
+    if not positive:
         return None, None
-    name = max(gains, key=lambda key: (gains[key], key))
-    return (name, gains[name]) if gains[name] > 0 else (None, None)
+
+    def standardised(name: str) -> tuple[float, str]:
+        spread = baseline.component_spreads.get(name, 0.0)
+        return (positive[name] / spread if spread > 0 else math.inf, name)
+
+    name = max(positive, key=standardised)
+    return name, positive[name]
 
 
 def _share(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
 
-def measure(
-    probe: Probe,
-    built: list[tuple[int, Score]],
-    example: str | None,
-    groups: list[Group],
-    real: list[float],
-    median: float,
-    real_components: dict[str, float],
-) -> ProbeResult:
+def measure(probe: Probe, built: list[tuple[int, Score]], example: str | None, baseline: Baseline) -> ProbeResult:
     """Compute one probe's statistics from its scores (``built``: group index and score) and keep its example."""
     judged = [s.value for _, s in built if s.value is not None]
     mean = statistics.fmean(judged) if judged else None
     pairs = []
     for i, s in built:
-        judged_real = [v for v in groups[i].values if v is not None]
+        judged_real = [v for v in baseline.groups[i].values if v is not None]
         if s.value is not None and judged_real:
             pairs.append((s.value, max(judged_real), statistics.median(judged_real)))
-    top, gain = _top_component([s for _, s in built], real_components)
+    top, gain = _top_component([s for _, s in built], baseline)
     return ProbeResult(
         name=probe.name,
         family=probe.family,
@@ -203,9 +231,9 @@ def measure(
         nulls=len(built) - len(judged),
         mean=mean,
         stderr=statistics.stdev(judged) / math.sqrt(len(judged)) if len(judged) > 1 else None,
-        percentile=None if mean is None else percentile_of(mean, real),
-        beats_median=mean is not None and mean > median,
-        reaches_median=mean is not None and mean >= median,
+        percentile=None if mean is None else percentile_of(mean, baseline.values),
+        beats_median=mean is not None and mean > baseline.median,
+        reaches_median=mean is not None and mean >= baseline.median,
         beats_best_share=_share([value > best for value, best, _ in pairs]),
         beats_prompt_median_share=_share([value > middle for value, _, middle in pairs]),
         reaches_best_share=_share([value >= best for value, best, _ in pairs]),
@@ -250,8 +278,7 @@ def audit(
     if not real:
         raise RewardlabError(f"{name}: the reward judged none of the {len(rows)} rows (all None); nothing to audit")
     groups = [Group([rows[i] for i in group], [real_scores[i].value for i in group]) for group in indices]
-    median = statistics.median(real)
-    real_components = component_means(real_scores)
+    baseline = Baseline.of(real_scores, groups)
     result = Audit(
         reward=reward.name,
         signature=signature(reward),
@@ -261,11 +288,11 @@ def audit(
         rows=len(rows),
         groups=len(groups),
         real_nulls=len(rows) - len(real),
-        median=median,
+        median=baseline.median,
         real_mean=statistics.fmean(real),
         real_max=max(real),
         strict=strict,
-        real_components=real_components,
+        real_components=baseline.component_means,
     )
     for probe in probes_for(reward):
         if progress is not None:
@@ -279,5 +306,5 @@ def audit(
             raise RewardlabError(f"{error} (on the probe '{probe.name}' built from that row)") from error
         paired = [(i, s) for (i, _), s in zip(kept, scores, strict=True)]
         example = kept[0][1] if kept else None
-        result.probes.append(measure(probe, paired, example, groups, real, median, real_components))
+        result.probes.append(measure(probe, paired, example, baseline))
     return result
