@@ -38,6 +38,9 @@ wire = sys.modules.get("_rewardlab_sandbox_wire")
 if wire is None:  # imported on the host
     from rewardlab.sandbox import wire
 
+#: Modules the program imported that the tests' side imports too (the standard library's, and numpy): a program
+#: cannot make the tests' process run the import-time code of just any installed package.
+IMPORTABLE = frozenset(sys.stdlib_module_names) | {"numpy"}
 GONE = "the program's process ended (it exited or was killed) before answering"
 
 
@@ -173,7 +176,7 @@ class Remote:
 
 
 def _namespace(names: list[Any], link: Link) -> dict[str, Any]:
-    """The tests' module: the program's names as copies, modules (imported here) and proxies."""
+    """The tests' module: the program's names as copies, modules (the standard library's, imported here), proxies."""
     module = types.ModuleType("solution")
     module.__builtins__ = builtins
     namespace = module.__dict__
@@ -182,10 +185,11 @@ def _namespace(names: list[Any], link: Link) -> dict[str, Any]:
             continue
         name, encoded = entry
         if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "M" and isinstance(encoded[1], str):
-            try:
-                namespace[name] = importlib.import_module(encoded[1])
-            except BaseException:
-                pass
+            if encoded[1].partition(".")[0] in IMPORTABLE:
+                try:
+                    namespace[name] = importlib.import_module(encoded[1])
+                except BaseException:
+                    pass
             continue
         try:
             namespace[name] = wire.decode(encoded, link.remote)
