@@ -165,6 +165,12 @@ HEDGES = [
     pytest.param("#### 1 2 3 4 5 6 7 8 9", id="every-digit-on-the-gsm8k-line"),
     pytest.param("<answer>5</answer>\n#### 3", id="second-style-after-the-answer-block"),
     pytest.param(r"<think>\boxed{3}</think><answer>5</answer>", id="right-answer-only-in-reasoning"),
+    pytest.param(r"\boxed{3} \boxed{4} \boxed{5}", id="every-candidate-boxed"),
+    pytest.param("<answer>1, 2, 3, 4, 5, 6, 7, 8, 9, 10</answer>", id="every-candidate-in-the-tag"),
+    pytest.param(r"\boxed{\text{3 or 5}}", id="or-in-text-in-a-box"),
+    pytest.param(r"\boxed{x > 0}", id="an-inequality-for-a-number"),
+    pytest.param("#### 3\n#### 5", id="two-gsm8k-lines-only-the-last-counts"),
+    pytest.param(r"\boxed{}", id="an-empty-box"),
 ]
 
 

@@ -87,7 +87,8 @@ def every_worker_ready(pool):
     deadline = time.monotonic() + 120
     while not (len(pool.workers) == pool.size and all(w.ready for w in pool.workers)):
         assert time.monotonic() < deadline, "the workers did not start"
-        rewardlab.get("math-accuracy")(completions=[f"\\boxed{{{n}}}" for n in range(8)], solution=["12"] * 8)
+        answers = [f"\\boxed{{{n}}}" for n in range(8)]
+        rewardlab.get("math-accuracy")(completions=answers, solution=["\\frac{24}{2}"] * 8)
 
 
 def test_a_stuck_worker_is_killed_and_its_row_judged_on_a_fresh_one():
@@ -100,7 +101,8 @@ def test_a_stuck_worker_is_killed_and_its_row_judged_on_a_fresh_one():
     reward = rewardlab.get("math-accuracy", timeout=0.5)
     answers = ["\\boxed{12}", "\\boxed{24/2}", "\\boxed{6+6}", "\\boxed{36/3}"][: len(stuck)]  # one per worker
     try:
-        scores, elapsed = in_thread(lambda: reward.score([""] * len(stuck), answers, solution=["12"] * len(stuck)))
+        golds = ["\\frac{24}{2}"] * len(stuck)  # not the answers' own text: each needs a worker's parse
+        scores, elapsed = in_thread(lambda: reward.score([""] * len(stuck), answers, solution=golds))
     finally:
         for worker in pool.workers:
             if worker.process.pid in stuck:
@@ -270,19 +272,19 @@ def scripted(monkeypatch, *tries):
 
 def test_an_answer_out_of_time_once_is_tried_again_and_judged(monkeypatch):
     pool = scripted(monkeypatch, ("timeout",), ("ok", True, ["12"]))
-    assert rewardlab.get("math-accuracy")(completions=[GOOD], solution=["12"]) == [1.0]
+    assert rewardlab.get("math-accuracy")(completions=[GOOD], solution=["\\frac{24}{2}"]) == [1.0]
     assert pool.calls == 2
 
 
 def test_an_answer_whose_worker_dies_twice_scores_zero_with_the_reason(monkeypatch):
     scripted(monkeypatch, ("died",), ("died",))
-    score = rewardlab.get("math-accuracy").score([""], [GOOD], solution=["12"])[0]
+    score = rewardlab.get("math-accuracy").score([""], [GOOD], solution=["\\frac{24}{2}"])[0]
     assert score.value == 0.0
     assert score.details["error"] == "the worker process died on this answer, twice"
 
 
 def test_math_verify_raising_is_no_judgement_not_a_wrong_answer(monkeypatch):
     scripted(monkeypatch, ("error", "TypeError: unsupported operand"))
-    score = rewardlab.get("math-accuracy").score([""], [GOOD], solution=["12"])[0]
+    score = rewardlab.get("math-accuracy").score([""], [GOOD], solution=["\\frac{24}{2}"])[0]
     assert score.value is None
     assert score.details["error"] == "math-verify failed: TypeError: unsupported operand"

@@ -11,7 +11,6 @@ definition has a known bug, ours differs and a test in ``tests/test_math.py`` na
 Lengths count tokens when the trainer passes ``completion_ids`` and characters otherwise; ``unit=`` forces one.
 
 The family is split by what a reward looks at: :mod:`.answers` (where the answer is, lengths), :mod:`.extract` (the
-final answer in it by one rule, normalised for math-verify), :mod:`.format`
-(layout), :mod:`.accuracy` (the answer against the gold, through :mod:`.verify`), :mod:`.length` (repetition and
-overlong) and :mod:`.preset` (``math``).
+final answer in it by one rule, normalised for math-verify), :mod:`.format` (layout), :mod:`.accuracy` (the answer
+against the gold, through :mod:`.verify`), :mod:`.length` (repetition and overlong) and :mod:`.preset` (``math``).
 """

@@ -27,15 +27,13 @@ import signal
 import sys
 from typing import Any
 
-from rewardlab.rewards.math.extract import is_prose, normalise
+from rewardlab.rewards.math.extract import DELIMITED_RE, is_prose, normalise
 
 #: Longest text kept of each parsed expression in a verdict's details.
 SHOWN_CHARS = 200
 #: Parsed golds a worker remembers.
 GOLD_MEMORY = 4096
 
-#: Math delimiters math-verify's LaTeX extraction looks for (an escaped ``\$`` is a dollar sign, not a delimiter).
-DELIMITED_RE = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 #: A text that is nothing but a plain expression: digits, separators and arithmetic operators.
 PLAIN_RE = re.compile(r"[-+(]*\d[\d\s.,+\-*/×÷^()%]*")

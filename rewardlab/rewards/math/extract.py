@@ -51,6 +51,10 @@ BOX_JOINER_RE = re.compile(r"(?:\s|[,;$]|\\[()\[\]]|\\q?quad|\\text\{\s*(?:and|,
 SENTENCE_END_RE = re.compile(r"[.!?](?=\s|\Z)|\n")
 #: What a sentence says its answer is, after the anchor: the text after its last " is " or "=".
 IS_RE = re.compile(r"\b(?:is|are|equals|was|be)\b|=")
+#: Math delimiters math-verify's LaTeX extraction looks for (an escaped ``\$`` is a dollar sign, not a delimiter).
+DELIMITED_RE = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed")
+#: An integer as :func:`normalise` writes one.
+INTEGER_RE = re.compile(r"-?\d+")
 #: A number in prose: a mixed number, a fraction or a decimal with digit groups, with its percent sign.
 NUMBER_RE = re.compile(r"-?\d+\s+\d+/\d+|-?\d[\d,]*(?:\.\d+)?(?:/\d+)?\s*\\?%?")
 
@@ -339,3 +343,27 @@ def normalise(answer: str) -> str:
         text = pattern.sub(replacement, text)
     text = _TRAILING_RE.sub("", " ".join(text.split()))
     return text.replace(",", "") if _GROUPED_RE.fullmatch(text) else text
+
+
+def settled(gold: str, answer: str) -> bool | None:
+    r"""Whether a normalised ``answer`` equals a bare ``gold`` where the text alone settles it, else None.
+
+    The same text on both sides is equal (math-verify would parse both alike), and two integers compare as integers:
+    the many plain answers of a GRPO batch need no parse. Anything else is math-verify's to judge.
+
+    Example:
+        >>> settled("1,018", "1018"), settled("12", "13"), settled("\frac{1}{2}", "0.5")
+        (True, False, None)
+
+    """
+    if DELIMITED_RE.search(gold) or is_prose(gold):
+        return None
+    gold = normalise(gold.translate(_MINUS))
+    if gold == answer:
+        return True
+    if INTEGER_RE.fullmatch(gold) and INTEGER_RE.fullmatch(answer):
+        return int(gold) == int(answer)
+    return None
+
+
+_MINUS = str.maketrans({"\u2212": "-"})

@@ -30,6 +30,7 @@ from typing import Any
 
 from rewardlab.errors import RewardlabError
 from rewardlab.reward import cpu_share
+from rewardlab.rewards.math.extract import settled
 
 #: Worker processes at most: parsing is CPU-bound and rewards share the machine with training.
 MAX_POOL_SIZE = 4
@@ -95,7 +96,10 @@ def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -
     """
     gold_of = _GOLDS.lookup(golds, timeout)
     pairs = list(dict.fromkeys((g, a) for g, a in zip(golds, answers, strict=True) if gold_of[g].correct is not None))
-    by_pair = dict(zip(pairs, _pool().run([("answer", g, a) for g, a in pairs], timeout), strict=True))
+    # No answer, the gold's own text, or two integers: settled without a parse (most answers of a GRPO batch).
+    by_pair = {(g, a): _settled(g, a, gold_of[g]) for g, a in pairs}
+    pairs = [pair for pair in pairs if by_pair[pair] is None]
+    by_pair.update(zip(pairs, _pool().run([("answer", g, a) for g, a in pairs], timeout), strict=True))
     # A busy host can make a plain answer miss its time, or lose its worker: each such pair gets one more try on a
     # fresh worker, and only an answer that fails so twice is the answer's fault.
     again = [pair for pair, result in by_pair.items() if result[0] in RETRIED]
@@ -115,6 +119,16 @@ def verify_batch(golds: Sequence[str], answers: Sequence[str], timeout: float) -
             error = "the worker process died on this answer, twice" if status == "died" else None
             verdicts.append(Verdict(False, known.gold_parsed, timed_out=status == "timeout", error=error))
     return verdicts
+
+
+def _settled(gold: str, answer: str, known: Verdict) -> tuple[Any, ...] | None:
+    """A worker's result for a pair that needs no parse (see :func:`~rewardlab.rewards.math.extract.settled`)."""
+    if not answer:
+        return ("ok", False, [])
+    equal = settled(gold, answer)
+    if equal is None:
+        return None
+    return ("ok", equal, known.gold_parsed if equal else [answer, answer])
 
 
 def _error(status: str, payload: list[Any]) -> str | None:
