@@ -49,6 +49,8 @@ from rewardlab.rewards.engagement.relevance import (
     contrastive_margin,
     copy_factor,
     copy_share,
+    novelty,
+    own_words,
     relevance,
     text_words,
     unreadable,
@@ -108,6 +110,8 @@ class Engagement(Reward):
         margin_floor: Contrastive margin at or below which relevance is 0 (gated).
         margin_ceiling: Contrastive margin at or above which relevance is 1 (gated).
         min_readable: Share of a text's words the model's vocabulary must hold whole for it to be read (gated).
+        novelty_from: Share of its content words a reply must take from the post before its own words are
+            embedded apart and must be relevant on their own (:func:`.relevance.novelty`; gated).
         multilingual_model: A sentence-transformers name or path that reads other languages; texts the main
             model cannot read are embedded with it (gated). None: such rows get relevance None.
         batch_size: Texts per forward pass of the embedding model.
@@ -139,6 +143,7 @@ class Engagement(Reward):
         margin_floor: float = 0.05,
         margin_ceiling: float = 0.3,
         min_readable: float = 0.6,
+        novelty_from: float = 0.2,
         multilingual_model: str | None = None,
         batch_size: int = 64,
         cache_size: int = 10_000,
@@ -176,6 +181,7 @@ class Engagement(Reward):
         self.margin_floor = margin_floor
         self.margin_ceiling = margin_ceiling
         self.min_readable = min_readable
+        self.novelty_from = novelty_from
         self.multilingual_model = multilingual_model
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -241,17 +247,23 @@ class Engagement(Reward):
         return scores
 
     def _score_gated(self, pairs: list[tuple[str, str]]) -> list[Score]:
-        judged = [pair for pair in pairs if all(pair)]
+        judged = list(dict.fromkeys(pair for pair in pairs if all(pair)))
         texts = list(dict.fromkeys(t for pair in judged for t in pair))
         unread = self._unreadable(texts)
-        main = self._embed_with_references([t for t in texts if t not in unread], self.model) if texts else {}
+        own = {pair: own_words(*pair) for pair in judged if borrowed_share(*pair) >= self.novelty_from}
+        easy = [t for t in texts if t not in unread]
+        easy += [o for (post, reply), o in own.items() if post not in unread and reply not in unread]
+        main = self._embed_with_references(easy, self.model) if easy else {}
         other: dict[str, Any] = {}
         if unread and self.multilingual_model:
-            hard = [t for pair in judged if pair[0] in unread or pair[1] in unread for t in pair]
-            other = self._embed_with_references(hard, self.multilingual_model)
+            hard = [t for pair in judged if pair[0] in unread or pair[1] in unread for t in (*pair, own.get(pair))]
+            other = self._embed_with_references([t for t in hard if t is not None], self.multilingual_model)
         replies = list(dict.fromkeys(reply for _, reply in pairs))
         offensive = dict(zip(replies, offensive_probabilities(replies), strict=True))
-        return [self._gated(post, reply, unread, main, other, offensive[reply]) for post, reply in pairs]
+        return [
+            self._gated(post, reply, own.get((post, reply)), unread, main, other, offensive[reply])
+            for post, reply in pairs
+        ]
 
     def _embed_with_references(self, texts: list[str], model: str) -> dict[str, Any]:
         """Embed ``texts`` under ``model``; the reference posts join the first batch and are kept apart after."""
@@ -262,7 +274,7 @@ class Engagement(Reward):
         return vectors
 
     def _gated(
-        self, post: str, reply: str, unread: dict[str, str], main: dict, other: dict, offensive: float
+        self, post: str, reply: str, own: str | None, unread: dict[str, str], main: dict, other: dict, offensive: float
     ) -> Score:
         components: dict[str, float | None] = {"relevance": None}
         components.update(self._parts(reply))
@@ -289,7 +301,12 @@ class Engagement(Reward):
         cosine = float(vectors[post] @ vectors[reply])
         share, borrowed = copy_share(post, reply), borrowed_share(post, reply)
         copied = copy_factor(share, cosine, borrowed)
-        components["relevance"] = relevance(margin, self.margin_floor, self.margin_ceiling) * (1.0 - copied)
+        kept = 1.0
+        if own is not None:
+            details["own_margin"] = contrastive_margin(vectors[post], vectors[own], references) if own else -1.0
+            kept = novelty(details["own_margin"])
+        details["novelty"] = kept
+        components["relevance"] = relevance(margin, self.margin_floor, self.margin_ceiling) * (1.0 - copied) * kept
         value = components["relevance"] * gate * self._mean(components)
         details.update(cosine=cosine, margin=margin, copy_share=share, borrowed=borrowed, copied=copied, safety=gate)
         if hard:

@@ -118,20 +118,52 @@ def borrowed_share(post: str, reply: str) -> float:
     return len(content & set(mirrored_words(post))) / len(content)
 
 
+def own_words(post: str, reply: str) -> str:
+    """The reply without the post's content words: what it says of its own, for :func:`novelty`.
+
+    Example:
+        >>> own_words("Snow day! The kids are building a snowman.", "Snow day! Great point, what do you think?")
+        '! Great point, what do you think?'
+
+    """
+    taken = set(mirrored_words(post)) - _ENGLISH
+
+    def keep(match: re.Match) -> str:
+        word = match.group(0).lower().replace("’", "'")
+        return "" if _MIRROR.get(word, word) in taken else match.group(0)
+
+    return re.sub(r"\s+", " ", _WORD.sub(keep, reply)).strip()
+
+
+def novelty(own_margin: float) -> float:
+    """The share of relevance a reply keeps, from the contrastive margin of its :func:`own_words`, in [0.25, 1].
+
+    A reply that borrows the post's topic words and adds only a template ("Marathon! Great point, what do you
+    think?") has its own words' margin near 0 or below, like a generic reply, and keeps a quarter; on
+    ``fixtures/replies.jsonl`` the good replies' own words reach a median margin of 0.22 and keep all of it.
+
+    Example:
+        >>> novelty(-0.3), novelty(0.0), novelty(0.2)
+        (0.25, 0.625, 1.0)
+
+    """
+    return 0.25 + 0.75 * relevance(own_margin, -0.1, 0.1)
+
+
 def copy_factor(share: float, cosine: float, borrowed: float = 0.0) -> float:
     """How much of the reply is the post, in [0, 1], from its :func:`copy_share`, cosine and :func:`borrowed_share`.
 
     Any signal counts: n-grams catch the post repeated or mirrored (0 up to a 0.3 share, 1 from 0.6); the cosine
     catches a paraphrase (0 up to 0.8, 1 from 0.92; the 51 good replies of ``fixtures/replies.jsonl`` reach at
     most 0.79, the post with "What do you think?" appended at least 0.86); borrowed words catch keyword lists
-    (0 up to 0.7, 1 when every content word is the post's).
+    (0 up to a 0.6 share of the content words, 1 from 0.9).
 
     Example:
         >>> copy_factor(0.1, 0.6), copy_factor(0.8, 0.5), round(copy_factor(0.0, 0.89), 2), copy_factor(0, 0.4, 1)
         (0.0, 1.0, 0.75, 1.0)
 
     """
-    return max(relevance(share, 0.3, 0.6), relevance(cosine, 0.8, 0.92), relevance(borrowed, 0.7, 1.0))
+    return max(relevance(share, 0.3, 0.6), relevance(cosine, 0.8, 0.92), relevance(borrowed, 0.6, 0.9))
 
 
 def text_words(text: str) -> list[str]:
