@@ -181,3 +181,9 @@ def test_a_directory_that_is_not_a_run_is_a_one_line_error(runner, tmp_path):
     result = runner.invoke(main, ["analyze", str(tmp_path)])
     assert result.exit_code == 2
     assert "no trainer_state.json (is it a grpo-train output directory?)" in result.stderr
+
+
+def test_a_missing_file_is_a_one_line_error(runner, tmp_path):
+    result = runner.invoke(main, ["analyze", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 2
+    assert "none.jsonl" in result.stderr and "internal error" not in result.stderr

@@ -168,12 +168,17 @@ class _Reader:
         self.nulls += values[TOTAL] is None
         present = {name: v for name, v in values.items() if v is not None}
         for name, value in present.items():
-            self.moments.setdefault(name, RunningStats()).add(value)
-            self.sketches.setdefault(name, ValueSketch()).add(value)
+            if name not in self.moments:  # setdefault would build (and seed) a new sketch for every row
+                self.moments[name], self.sketches[name] = RunningStats(), ValueSketch()
+            self.moments[name].add(value)
+            self.sketches[name].add(value)
         names = list(present)
         for i, first in enumerate(names):
             for second in names[i + 1 :]:
-                self.pairs.setdefault((first, second), Comoments()).add(present[first], present[second])
+                pair = self.pairs.get((first, second))
+                if pair is None:
+                    pair = self.pairs[first, second] = Comoments()
+                pair.add(present[first], present[second])
         self._categories(data, values[TOTAL])
         key = json.dumps(self._key(row), ensure_ascii=False, default=repr)
         bucket = hash(key) % self.buckets
@@ -200,7 +205,9 @@ class _Reader:
                 self.too_many.add(column)
                 del self.categories[column]
                 continue
-            stats = seen.setdefault(value, RunningStats())
+            stats = seen.get(value)
+            if stats is None:
+                stats = seen[value] = RunningStats()
             if total is not None:
                 stats.add(total)
 

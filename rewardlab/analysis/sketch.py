@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from collections import Counter
+from collections.abc import Iterator
+from itertools import groupby
 from typing import Any
 
 #: Distinct values counted exactly; a reward with more is summarised from a reservoir sample.
@@ -52,7 +55,7 @@ class ValueSketch:
     def __init__(self, seed: int = 0) -> None:
         self.n = 0
         self.counts: Counter[float] | None = Counter()
-        self.reservoir: list[float] = []
+        self.reservoir = array("d")  # 8 bytes a value, not a float object each
         self.random = random.Random(seed)
         self.low = math.inf
         self.high = -math.inf
@@ -78,7 +81,7 @@ class ValueSketch:
         assert self.counts is not None
         values = [value for value, count in self.counts.items() for _ in range(count)]
         self.random.shuffle(values)
-        self.reservoir = values[:RESERVOIR_SIZE]
+        self.reservoir = array("d", values[:RESERVOIR_SIZE])
         self.counts = None
 
     @property
@@ -90,26 +93,29 @@ class ValueSketch:
         """Distinct values seen (a lower bound, :data:`DISTINCT_LIMIT` + 1, once past the limit)."""
         return len(self.counts) if self.counts is not None else DISTINCT_LIMIT + 1
 
-    def _sorted_counts(self) -> list[tuple[float, int]]:
+    def _pairs(self) -> Iterator[tuple[float, int]]:
+        """(value, count) in increasing value: exact, or of the sample (sorted once, without a dict of it)."""
         if self.counts is not None:
-            return sorted(self.counts.items())
-        return sorted(Counter(self.reservoir).items())
+            yield from sorted(self.counts.items())
+            return
+        for value, run in groupby(sorted(self.reservoir)):
+            yield value, sum(1 for _ in run)
+
+    def _sampled(self) -> int:
+        return self.n if self.counts is not None else len(self.reservoir)
 
     def quantiles(self) -> dict[str, float]:
         """The :data:`QUANTILES` (lower value at ties: the smallest value with at least that share at or below it)."""
-        pairs = self._sorted_counts()
-        total = sum(count for _, count in pairs)
+        total = self._sampled()
         result: dict[str, float] = {}
         if not total:
             return result
-        for q in QUANTILES:
-            target = max(1, math.ceil(q * total))
-            seen = 0
-            for value, count in pairs:
-                seen += count
-                if seen >= target:
-                    result[quantile_name(q)] = value
-                    break
+        targets = [(quantile_name(q), max(1, math.ceil(q * total))) for q in QUANTILES]
+        seen = 0
+        for value, count in self._pairs():
+            seen += count
+            while targets and seen >= targets[0][1]:
+                result[targets.pop(0)[0]] = value
         result["p0"], result["p100"] = self.low, self.high
         return result
 
@@ -119,15 +125,15 @@ class ValueSketch:
         Returns ``values`` and ``counts`` (one count per distinct value), or ``edges`` (``bins`` + 1) and
         ``counts``. From a sample, counts are scaled to the number of values seen.
         """
-        pairs = self._sorted_counts()
-        sampled = sum(count for _, count in pairs)
+        sampled = self._sampled()
         scale = self.n / sampled if sampled else 1.0
-        if len(pairs) <= bins:
-            return {"values": [v for v, _ in pairs], "counts": [round(c * scale) for _, c in pairs]}
+        if self.counts is not None and len(self.counts) <= bins:
+            pairs = sorted(self.counts.items())
+            return {"values": [v for v, _ in pairs], "counts": [c for _, c in pairs]}
         width = (self.high - self.low) / bins
         edges = [self.low + width * i for i in range(bins)] + [self.high]
         counts = [0.0] * bins
-        for value, count in pairs:
+        for value, count in self._pairs():
             index = min(bins - 1, int((value - self.low) / width)) if width else 0
             counts[index] += count
         return {"edges": edges, "counts": [round(c * scale) for c in counts]}

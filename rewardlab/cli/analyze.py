@@ -69,7 +69,7 @@ def analyze(
         from rewardlab.analysis.scored import analyze_rows
 
         with user_errors(), _rows(path, spec, weights, params, workers) as rows:
-            size = None if path == STDIO else Path(path).stat().st_size
+            size = Path(path).stat().st_size if path != STDIO and Path(path).is_file() else None
             analysis = analyze_rows(rows, source_name(path), group_by, size)
         if not analysis.rows:
             raise UserError(f"{source_name(path)}: no rows")
