@@ -93,6 +93,18 @@ def quantization(config: RunConfig) -> Any:
     return get_quantization_config(model)
 
 
+def check_extras(config: RunConfig) -> None:
+    """Check, before anything loads, that what quantized loading and ``--use-vllm`` need is there.
+
+    Raises:
+        ConfigError: See :func:`quantization`; or ``--use-vllm`` without vllm installed.
+
+    """
+    quantization(config)
+    if getattr(config, "use_vllm", False) and importlib.util.find_spec("vllm") is None:
+        raise ConfigError("--use-vllm needs vllm: pip install 'rewardlab[vllm]'")
+
+
 def load_policy(config: RunConfig, full_precision: bool = False) -> tuple[Any, Any]:
     """Load the policy and its tokenizer as :func:`rewardlab.models.load_causal_lm` does, as the settings say.
 

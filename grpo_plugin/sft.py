@@ -19,7 +19,7 @@ from grpo_plugin.callbacks import RecordRun, StopOnSignal
 from grpo_plugin.config import SFTTrainConfig
 from grpo_plugin.data import load_pairs, to_dataset
 from grpo_plugin.guards import SafeCheckpoints
-from grpo_plugin.loading import load_policy, lora_config, quantization, trl_args
+from grpo_plugin.loading import check_extras, load_policy, lora_config, trl_args
 from grpo_plugin.train import TrainError, TrainResult, run_trainer, trainer_args
 from rewardlab.errors import ConfigError, first_line
 
@@ -52,7 +52,7 @@ def train_sft(config: SFTTrainConfig, stream: TextIO | None = None) -> TrainResu
     config.require_inputs()
     if config.merge and not config.lora:
         raise ConfigError("--merge merges a LoRA adapter; with --no-lora the output directory holds the full model")
-    quantization(config)
+    check_extras(config)
     dataset = to_dataset(load_pairs(config.data, config.system_prompt))
     args = sft_config(config)
     checkpoint, record = runs.start(config)

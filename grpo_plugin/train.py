@@ -39,7 +39,7 @@ from grpo_plugin.config import RunConfig, TrainConfig, write_resolved
 from grpo_plugin.curriculum import INDEX_COLUMN, LearnabilitySampler, LearnabilityTracker
 from grpo_plugin.data import Prompts, check_columns, check_difficulty, load_prompts, to_training_dataset
 from grpo_plugin.guards import SafeCheckpoints, UnscoredRewards
-from grpo_plugin.loading import load_policy, lora_config, on_gpu, quantization, trl_args
+from grpo_plugin.loading import check_extras, load_policy, lora_config, on_gpu, trl_args
 from grpo_plugin.monitor import Monitor
 from grpo_plugin.rewards import RewardSet, build_rewards, polychromic_rewards
 from rewardlab.errors import ConfigError, RewardlabError, first_line
@@ -139,7 +139,7 @@ def prepare(config: TrainConfig) -> tuple[Prompts, RewardSet]:
     Everything a user can get wrong in the data or the reward spec fails here, before a model is loaded.
     """
     config.require_inputs()
-    quantization(config)
+    check_extras(config)
     prompts = load_prompts(config.data, config.system_prompt)
     rewards = build_rewards(config.reward, config.weights, config.params)
     if config.objective == "polychromic":

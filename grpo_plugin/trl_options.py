@@ -245,10 +245,13 @@ def unknown_key(name: str, known: list[str], where: str) -> str:
 def resolved(command: str, ours: frozenset[str], given: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict:
     """Every TRL field's value for the record of a run: given, else our default for it, else TRL's.
 
-    The device-dependent fields (:data:`DEVICE_DEPENDENT`) appear only when given.
+    The device-dependent fields (:data:`DEVICE_DEPENDENT`) appear only when given; credentials (``hub_token``,
+    any ``*_token``) never: the record is a file users share.
     """
     out = {}
     for name, item in trl_fields(command, ours).items():
+        if name.endswith("_token"):
+            continue
         if name in given:
             out[name] = _plain(given[name])
         elif name in defaults:

@@ -160,7 +160,7 @@ def test_the_record_holds_every_trl_field_and_reads_back(tmp_path):
     assert (record["loss_type"], record["top_p"], record["epsilon"], record["lora_dropout"]) == ("grpo", 0.9, 0.2, 0.0)
     names = {f.name for cls in (GRPOConfig, ModelConfig) for f in dataclasses.fields(cls)}
     missing = names - set(record) - {"reward_weights", "parallelism_config", "bf16", "fp16", "use_cpu"}
-    assert missing == {"dataloader_pin_memory", "num_train_epochs", "model_name_or_path", "use_peft"}
+    assert missing == {"dataloader_pin_memory", "num_train_epochs", "model_name_or_path", "use_peft", "hub_token"}
     assert resolve({}, load_yaml(path)) == config
 
 
@@ -267,3 +267,17 @@ def test_preflight_samples_with_the_runs_trl_sampling_settings():
 
     config = resolve({"top_p": "0.9", "min_p": "0.05"}, {"data": "p", "reward": "x"})
     assert sampling_settings(config) == {"top_p": 0.9, "top_k": 0, "min_p": 0.05, "repetition_penalty": 1.0}
+
+
+def test_use_vllm_without_vllm_is_one_line_exit_2(prompts, tmp_path):
+    result = invoke("--use-vllm", "--vllm-mode", "colocate", "--output-dir", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "Error: --use-vllm needs vllm: pip install 'rewardlab[vllm]'"
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_record_leaves_credentials_out(tmp_path):
+    from grpo_plugin.config import resolve, write_resolved
+
+    config = resolve({"hub_token": "hf_secret"}, {"data": "p.jsonl", "reward": "engagement"})
+    assert "hf_secret" not in write_resolved(config, tmp_path, "a test").read_text()
