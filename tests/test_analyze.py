@@ -27,12 +27,12 @@ def test_analyze_scores_the_math_fixture_and_reports_its_few_distinct_totals(run
     result = runner.invoke(main, ["analyze", str(MATH), "--reward", "math", "--json", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    assert report["distinct"]["reward"] == 5
-    assert report["quantiles"]["reward"]["p0"] == 0.25 and report["quantiles"]["reward"]["p100"] == 3.0
+    assert report["distinct"]["reward"] == 6
+    assert report["quantiles"]["reward"]["p0"] == 0.0625 and report["quantiles"]["reward"]["p100"] == 1.5
     assert report["groups"]["count"] == 40 and report["groups"]["zero_variance_share"] == 0.0
-    assert report["correlation"]["reward"]["math-tags"] == pytest.approx(0.816, abs=0.01)
-    assert report["correlation"]["reward"]["math-accuracy"] == pytest.approx(0.488, abs=0.01)
-    assert report["breakdown"]["kind"]["truncated"]["mean"] == 0.25
+    assert report["correlation"]["reward"]["math-tags"] == pytest.approx(0.369, abs=0.01)
+    assert report["correlation"]["reward"]["math-accuracy"] == pytest.approx(0.924, abs=0.01)
+    assert report["breakdown"]["kind"]["truncated"]["mean"] == 0.0625
     assert "groups by prompt_id" in result.stdout and "reward by kind" in result.stdout
 
 
