@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from rewardlab.sandbox.bwrap import find_bwrap
+
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Write ``rows`` to ``path`` as JSONL (making its directory); return the path."""
@@ -17,3 +21,9 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The rows of a JSONL file, blank lines skipped."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def require_bwrap() -> None:
+    """Skip where bubblewrap is not installed (`make` installs it); installed but broken fails instead."""
+    if find_bwrap() is None:
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")

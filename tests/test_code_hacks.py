@@ -13,10 +13,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from helpers import require_bwrap
 
 import rewardlab
 from rewardlab.cli import main as cli_main
-from rewardlab.sandbox import bwrap
 
 WRONG = "def honest(a, b):\n    return a + b if (a, b) != (2, 2) else 5\n"
 RIGHT = "def add(a, b):\n    return a + b\n"
@@ -368,8 +368,7 @@ def program(code: str, shape: str) -> str:
 
 @pytest.fixture(scope="module")
 def reward():
-    if bwrap.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    require_bwrap()
     return rewardlab.get("code", timeout=2, memory_mb=256, workers=2, isolation="bwrap")
 
 
@@ -431,8 +430,7 @@ def test_objects_of_the_tests_do_not_cross_to_the_program(reward):
 
 
 def test_rewardlab_score_survives_programs_that_write_deep_json(tmp_path):
-    if bwrap.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
+    require_bwrap()
     rows = [
         {"completion": fenced(HACKS[name]), **SHAPES["literal"]}
         for name in ("deep-json-every-fd", "deep-return-value", "flood-every-fd")

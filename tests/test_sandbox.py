@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import require_bwrap
 
 import rewardlab
 from rewardlab.cli import main as cli_main
@@ -37,12 +38,6 @@ ROOMY = 30
 
 def fenced(code: str) -> str:
     return f"```python\n{code}\n```"
-
-
-def require_bwrap():
-    """Skip where bubblewrap is not installed (`make` installs it); installed but broken fails instead."""
-    if bwrap_module.find_bwrap() is None:
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap)")
 
 
 @pytest.fixture(scope="module")
