@@ -588,6 +588,35 @@ def test_a_sandbox_killed_from_another_thread_while_it_starts_is_a_start_error(m
         worker.start()
 
 
+def test_a_sandbox_killed_from_two_threads_at_once_is_cleaned_up_once():
+    # The pool's close() and the worker thread that saw its request fail both kill the same sandbox; a second
+    # close of its stderr file while the first is under way raised in CI ("I/O operation on closed file").
+    worker = worker_module.Worker("process")
+    worker.start()
+    closing, release, closes = threading.Event(), threading.Event(), []
+    stderr = worker._stderr
+
+    class SlowToClose:
+        def close(self):
+            closes.append(1)
+            closing.set()
+            release.wait(10)
+            stderr.close()
+
+    worker._stderr = SlowToClose()
+    first = threading.Thread(target=worker.kill)
+    first.start()
+    assert closing.wait(10)
+    second = threading.Thread(target=worker.kill)
+    second.start()
+    second.join(0.5)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert closes == [1]
+    assert worker.proc is None
+
+
 def test_requests_queued_on_a_closed_pool_fail_instead_of_waiting():
     pool = pool_module.SandboxPool(1, "process")
     pool.close()

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -44,6 +45,7 @@ class Worker:
         self.uid: int | None = None
         self._stderr: Any = None
         self._work_root: str | None = None
+        self._kill_lock = threading.Lock()  # the pool's close() and the worker's own thread may kill at once
 
     @property
     def alive(self) -> bool:
@@ -145,24 +147,25 @@ class Worker:
 
     def kill(self) -> None:
         """Kill the server and everything under it; remove the fallback's work directory."""
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                with contextlib.suppress(OSError):
-                    stream.close()
-            if self.mode == "process" and self.uid is not None:
-                _kill_uid(self.uid)
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
-        if self._work_root is not None:
-            shutil.rmtree(self._work_root, ignore_errors=True)
-            self._work_root = None
+        with self._kill_lock:
+            proc, self.proc = self.proc, None
+            if proc is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                proc.wait()
+                for stream in (proc.stdin, proc.stdout):
+                    with contextlib.suppress(OSError):
+                        stream.close()
+                if self.mode == "process" and self.uid is not None:
+                    _kill_uid(self.uid)
+            if self._stderr is not None:
+                self._stderr.close()
+                self._stderr = None
+            if self._work_root is not None:
+                shutil.rmtree(self._work_root, ignore_errors=True)
+                self._work_root = None
 
 
 def _kill_uid(uid: int) -> None:
