@@ -4,7 +4,8 @@ Both arms train the same LoRA on the same prompts with the same reward, seed, st
 ``--objective`` differs. The base model and both adapters are then sampled with ``evalkit generate`` and compared
 with ``evalkit compare`` (paired bootstrap over prompts). Two rewards: ``e_share``, a reward of our own written
 to a file for this check (the share of the letter e in the reply, which the tiny model learns in a few dozen
-steps), and the shipped ``engagement``.
+steps), and the shipped ``engagement`` in its seed variant (``-p variant=seed``: the gated default pays the random
+tiny model's replies nothing, since none is relevant to its post, so there would be nothing to compare).
 Targets, per reward: polychromic's Self-BLEU lower than plain GRPO's with p < 0.05, and its mean reward at least
 90% of plain GRPO's.
 
@@ -60,12 +61,14 @@ def metric(report: dict, name: str) -> dict:
     return next(m for m in report["metrics"] if m["name"] == name)
 
 
-def arm(work: Path, reward: str, args: argparse.Namespace, model: Path, data: Path, log: Path) -> dict:
+def arm(
+    work: Path, reward: str, params: list[str], args: argparse.Namespace, model: Path, data: Path, log: Path
+) -> dict:
     """Train plain and polychromic GRPO on ``reward``, sample base and both adapters, compare; return the figures."""
     out = work / reward.rpartition(":")[2]
     runs = out / "runs"
     train = [
-        "--model", str(model), "--data", str(data), "--reward", reward, "--system-prompt", SYSTEM,
+        "--model", str(model), "--data", str(data), "--reward", reward, *params, "--system-prompt", SYSTEM,
         "--max-steps", str(args.steps), "--learning-rate", str(args.lr), "--num-generations", str(args.generations),
         "--per-device-train-batch-size", str(args.generations * 2), "--max-completion-length", str(args.length),
         "--seed", str(args.seed), "--save-steps", "100000",
@@ -94,7 +97,7 @@ def arm(work: Path, reward: str, args: argparse.Namespace, model: Path, data: Pa
             str(runs / name / "generations.jsonl"),
             log=log,
         )
-    scoring = ["--reward", reward, "--runs-dir", str(runs)]
+    scoring = ["--reward", reward, *params, "--runs-dir", str(runs)]
     run("evalkit", "compare", "base", "grpo", "polychromic", *scoring, "--out", str(out / "base-grpo-poly"), log=log)
     run("evalkit", "compare", "grpo", "polychromic", *scoring, "--out", str(out / "grpo-vs-poly"), log=log)
     three = json.loads((out / "base-grpo-poly" / "report.json").read_text())
@@ -128,14 +131,17 @@ def main() -> int:
         run(sys.executable, str(ROOT / "fixtures" / "tiny_qwen.py"), str(model), log=log)
         prompts(data, args.prompts)
         (work / "e_share.py").write_text(E_SHARE, encoding="utf-8")
-        specs = {"e_share": f"{work / 'e_share.py'}:e_share", "engagement": "engagement"}
+        specs = {
+            "e_share": (f"{work / 'e_share.py'}:e_share", []),
+            "engagement": ("engagement", ["-p", "variant=seed"]),
+        }
         print(
             f"tiny Qwen3, {args.prompts} posts, {args.steps} steps, lr {args.lr}, {args.generations} generations, "
             f"set size {args.set_size}, {args.length} tokens, {args.samples} samples per post, seed {args.seed}"
         )
         status = 0
         for name in args.rewards.split(","):
-            figures = arm(work, specs[name], args, model, data, log)
+            figures = arm(work, *specs[name], args, model, data, log)
             bleu, reward = figures["Self-BLEU"], figures["mean reward"]
             ratio = reward["polychromic"] / reward["grpo"] if reward["grpo"] else float("nan")
             ok = bleu["polychromic"] < bleu["grpo"] and bleu["p (polychromic vs grpo)"] < SELF_BLEU_P_TARGET
