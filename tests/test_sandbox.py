@@ -185,16 +185,21 @@ def test_a_program_after_a_fork_bomb_can_still_fork():
     require_bwrap()
     reward = rewardlab.get("code", timeout=1, memory_mb=256, workers=1, isolation="bwrap")
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
-    alone = (  # the tests' process runs beside the program, as another uid
-        "import os\nmine = lambda p: open(f'/proc/{p}/status').read().split('Uid:')[1].split()[0] == str(os.getuid())"
-        "\nothers = {p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid()) and mine(p)}"
-    )
     forks = "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        os._exit(0)\n    os.wait()"
     for _ in range(3):
         assert run(reward, bomb, ["assert True"]).value == 0.0
-        assert run(roomy(reward), alone, ["assert others == set()"]).value == 1.0
-        assert run(reward, bomb, ["assert True"]).value == 0.0
         assert run(roomy(reward), forks, ["assert True"]).value == 1.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="started by another user, programs and tests share its uid")
+def test_started_by_root_a_program_sees_no_process_of_its_uid_but_its_own():
+    require_bwrap()
+    reward = rewardlab.get("code", timeout=ROOMY, memory_mb=256, workers=1, isolation="bwrap")
+    alone = (
+        "import os\nmine = lambda p: open(f'/proc/{p}/status').read().split('Uid:')[1].split()[0] == str(os.getuid())"
+        "\nothers = {p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid()) and mine(p)}"
+    )
+    assert run(reward, alone, ["assert others == set()"]).value == 1.0
 
 
 def test_memory_of_forked_processes_counts_together(sandboxed):
@@ -540,6 +545,37 @@ def bwrap_missing_for(starts: int):
         return None if len(calls) <= starts else real()
 
     return find_bwrap
+
+
+def test_a_zygote_stopped_under_its_program_is_continued_and_the_row_judged(patient):
+    # Started by a user other than root, a program runs as its zygote's uid and can stop it (kill(-1, SIGSTOP));
+    # the server must not wait on it for ever. Here every attempt's zygote is stopped, so a retry cannot hide a hang.
+    stopped, stop = [], threading.Event()
+
+    def watch() -> None:
+        seen = set()
+        while not stop.is_set():
+            for root in get_pool(patient.workers, patient.isolation).host_pids():
+                for server in _children(root):
+                    for zygote in _children(server):
+                        for program in _children(zygote):
+                            if program not in seen and _catches_sigusr1(program):
+                                seen.add(program)
+                                stall(zygote)
+                                stopped.append(zygote)
+                                os.kill(program, signal.SIGUSR1)
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        score = run(patient, HELD, ["assert f() == 1"])
+    finally:
+        stop.set()
+        thread.join()
+    assert len(stopped) == 1
+    assert score.value == 1.0
+    assert still_serves(patient)
 
 
 @pytest.mark.parametrize(("failed_starts", "expected"), [(1, 1.0), (2, None)])

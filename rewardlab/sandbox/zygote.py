@@ -15,6 +15,8 @@ else and the server starts a fresh one for the next run.
 from __future__ import annotations
 
 import os
+import select
+import signal
 import socket
 import sys
 from typing import Any
@@ -23,6 +25,8 @@ from typing import Any
 ZYGOTE_FD = 3
 #: Most descriptors one program receives: stdin, stdout, stderr and the link to its tests.
 MAX_FDS = 4
+#: Seconds the server waits for the zygote's report once the run's processes are gone; past it the zygote is killed.
+STATUS_WAIT = 5.0
 
 
 class Zygote:
@@ -52,8 +56,21 @@ class Zygote:
         socket.send_fds(self.sock, [b"J"], fds)
         wire.send(self.sock.fileno(), job)
 
-    def status(self, wire: Any) -> int | None:
-        """The wait status of the last child (blocks until it has exited); None when the zygote has died."""
+    def status(self, wire: Any, wait: float | None = None) -> int | None:
+        """The wait status of the last child; None when the zygote has died or did not report within ``wait`` s.
+
+        Where programs run as the zygote's own uid (a sandbox started by a user other than root) a program can stop
+        the zygote (``kill(-1, SIGSTOP)``): it is continued first, and killed if it still does not report, so the
+        server never blocks on it. ``wait`` None blocks until the report (the server's own deadline is then in force).
+        """
+        if wait is not None:
+            try:
+                os.kill(self.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                return None
+            if not select.select([self.sock], [], [], wait)[0]:
+                os.kill(self.pid, signal.SIGKILL)
+                return None
         try:
             message = wire.receive(self.sock.fileno())
         except wire.ProtocolError:
