@@ -29,16 +29,6 @@ if wire is None:  # imported on the host
 MODULE = "solution"
 
 
-def describe(error: BaseException) -> str:
-    """One line naming the exception and its message, shortened; never raises."""
-    try:
-        text = " ".join(str(error).split())
-    except BaseException:
-        text = "<unprintable>"
-    name = type(error).__name__
-    return f"{name}: {text[:300]}" if text else name
-
-
 def _module(name: str) -> dict[str, Any]:
     module = types.ModuleType(name)
     module.__file__ = "solution.py"
@@ -107,12 +97,12 @@ def serve(link_fd: int, namespace: dict[str, Any]) -> None:
             else:
                 value = getattr(target, request["name"])
         except BaseException as error:
-            reply = {"raised": type(error).__name__[:80], "message": describe(error)}
+            reply = {"raised": type(error).__name__[:80], "message": wire.describe(error)}
         else:
             try:
                 reply = {"value": wire.encode(value, handles.encode)}
             except BaseException as error:
-                reply = {"refused": describe(error)}
+                reply = {"refused": wire.describe(error)}
         wire.send(link_fd, reply)
 
 
@@ -160,7 +150,7 @@ def main(job: dict[str, Any], link_fd: int | None) -> NoReturn:
     try:
         exec(compile(job["code"], "solution.py", "exec"), namespace)
     except BaseException as error:
-        wire.send(link_fd, {"error": describe(error)})
+        wire.send(link_fd, {"error": wire.describe(error)})
         os._exit(1)
     try:
         serve(link_fd, namespace)

@@ -62,16 +62,6 @@ class Channel:
             pass
 
 
-def describe(error: BaseException) -> str:
-    """One line naming the exception and its message, shortened; never raises."""
-    try:
-        text = " ".join(str(error).split())
-    except BaseException:
-        text = "<unprintable>"
-    name = type(error).__name__
-    return f"{name}: {text[:300]}" if text else name
-
-
 def short_repr(value: Any) -> str:
     """``repr(value)`` shortened to 200 characters; never raises."""
     try:
@@ -223,7 +213,7 @@ def _prepare(job: dict[str, Any], channel: Channel, link: Link) -> dict[str, Any
         try:
             exec(compile(job["setup"], "setup", "exec"), namespace)
         except BaseException as error:
-            channel.send({"event": "program-error", "where": "setup", "error": link.broken or describe(error)})
+            channel.send({"event": "program-error", "where": "setup", "error": link.broken or wire.describe(error)})
             return None
     return namespace
 
@@ -233,7 +223,7 @@ def _report_value(channel: Channel, link: Link, index: int, expression: str, nam
         value = eval(compile(expression, f"test_{index}", "eval"), namespace)
         encoded = wire.encode(value)
     except BaseException as error:
-        channel.send({"event": "value", "index": index, "error": link.broken or describe(error)})
+        channel.send({"event": "value", "index": index, "error": link.broken or wire.describe(error)})
     else:
         if link.broken is not None:
             channel.send({"event": "value", "index": index, "error": link.broken})
@@ -257,7 +247,7 @@ def run_asserts(job: dict[str, Any], channel: Channel, link: Link) -> None:
         try:
             run_test(test["source"], namespace, f"test_{index}")
         except BaseException as error:
-            channel.send({"event": "test", "index": index, "ok": False, "error": link.broken or describe(error)})
+            channel.send({"event": "test", "index": index, "ok": False, "error": link.broken or wire.describe(error)})
         else:
             if link.broken is not None:
                 channel.send({"event": "test", "index": index, "ok": False, "error": link.broken})

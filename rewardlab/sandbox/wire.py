@@ -195,6 +195,16 @@ def loads(data: bytes) -> Any:
         raise ProtocolError(f"a message that is not valid JSON within the limits ({type(error).__name__})") from None
 
 
+def describe(error: BaseException) -> str:
+    """An exception as the one line of text that crosses the wire in its place, shortened; never raises."""
+    try:
+        text = " ".join(str(error).split())
+    except BaseException:
+        text = "<unprintable>"
+    name = type(error).__name__
+    return f"{name}: {text[:300]}" if text else name
+
+
 def send(fd: int, message: Any) -> None:
     """Write ``message`` to ``fd`` as one length-prefixed JSON frame.
 
