@@ -54,9 +54,7 @@ class MathFormat(Reward):
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
         """Check each completion's layout; details say what is wrong with one that fails."""
         scores = []
-        for text in completion_texts(completions):
-            if self.think_prefilled:
-                text = THINK_OPEN + "\n" + text
+        for text in _layouts(completions, self.think_prefilled):
             problem = format_problem(text.rstrip())
             scores.append(Score(0.0 if problem else 1.0, details={"problem": problem} if problem else {}))
         return scores
@@ -121,9 +119,7 @@ class MathTags(Reward):
     def score(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[Score]:
         """Count the four tags in each completion; details give each tag's 0.25 or 0."""
         scores = []
-        for text in completion_texts(completions):
-            if self.think_prefilled:
-                text = THINK_OPEN + "\n" + text
+        for text in _layouts(completions, self.think_prefilled):
             parts = {name: 0.25 if text.count(tag) == 1 else 0.0 for name, tag in self.PARTS}
             for block, names in ((THINK_BODY_RE, ("think_open", "think_close")), (ANSWER_BODY_RE, self.ANSWER)):
                 if any(not body.strip() for body in block.findall(text)):
@@ -205,3 +201,9 @@ class MathSteps(Reward):
             count = len(STEP_RE.findall(text))
             scores.append(Score(min(1.0, count / 3), details={"steps": count}))
         return scores
+
+
+def _layouts(completions: Sequence[Any], think_prefilled: bool) -> list[str]:
+    """The completions' texts as the layout checks read them: after the prompt's ``<think>`` when it opens one."""
+    prefix = THINK_OPEN + "\n" if think_prefilled else ""
+    return [prefix + text for text in completion_texts(completions)]
