@@ -115,9 +115,12 @@ def test_resolved_config_reads_back_as_the_same_settings(tmp_path):
         pytest.param("report_to: 5\n", "--report-to must be names", id="report-to"),
         pytest.param("lora_target_modules: 5\n", "--lora-target-modules must be module names", id="targets"),
         pytest.param("system_prompt: 5\n", "--system-prompt must be a string", id="system-prompt"),
+        pytest.param("loss_typ: dapo\n", "unknown key 'loss_typ'; did you mean loss_type", id="trl-typo"),
+        pytest.param("reward_weights: [1]\n", "unknown key 'reward_weights'; it is set by --weights", id="trl-ours"),
+        pytest.param("max_grad_norm: big\n", "--max-grad-norm must be a number, got 'big'", id="trl-type"),
     ],
 )
-def test_wrongly_typed_yaml_values_give_one_line_and_exit_2(tmp_path, yaml_text, message, captured):
+def test_wrongly_typed_or_unknown_yaml_values_give_one_line_and_exit_2(tmp_path, yaml_text, message, captured):
     path = tmp_path / "run.yaml"
     path.write_text("data: p.jsonl\nreward: engagement\n" + yaml_text)
     result = CliRunner().invoke(main, ["--config", str(path)])

@@ -119,24 +119,6 @@ def test_bad_trl_values_are_one_line_exit_2(args, message, captured):
     assert not captured
 
 
-@pytest.mark.parametrize(
-    ("yaml_text", "message"),
-    [
-        pytest.param("loss_typ: dapo\n", "unknown key 'loss_typ'; did you mean loss_type", id="typo"),
-        pytest.param("reward_weights: [1]\n", "unknown key 'reward_weights'; it is set by --weights", id="ours"),
-        pytest.param("max_grad_norm: big\n", "--max-grad-norm must be a number, got 'big'", id="type"),
-    ],
-)
-def test_bad_trl_keys_in_the_yaml_file_are_one_line_exit_2(tmp_path, yaml_text, message, captured):
-    path = tmp_path / "run.yaml"
-    path.write_text("data: p.jsonl\nreward: engagement\n" + yaml_text)
-    result = CliRunner().invoke(main, ["--config", str(path)])
-    assert result.exit_code == 2
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert not captured
-
-
 def test_trl_values_reach_grpo_config():
     from grpo_plugin.config import resolve
     from grpo_plugin.rewards import build_rewards
