@@ -48,11 +48,11 @@ for objective in grpo polychromic; do
     --per-device-train-batch-size 16 --max-completion-length 24 --seed 0 >"$RUNS/$objective-train.log" 2>&1 \
     || { tail -n 20 "$RUNS/$objective-train.log"; exit 1; }
   tail -n 2 "$RUNS/$objective-train.log"
-  grep -m 1 -o '^WARNING step [0-9]*: zero reward variance[^.]*' "$RUNS/$objective-train.log" || true
+  grep -m 1 -o 'WARNING step [0-9]*: zero reward variance[^.]*' "$RUNS/$objective-train.log" || true
 done
-# The tiny model is random: its replies are not yet English about the post, and the engagement reward pays only for
-# relevance to the post (issue 18), so GRPO has almost nothing to learn from here; with a real model it does.
-# scripts/question-hack.sh shows the seed's heuristic paying this model for question marks alone.
+echo "(the tiny model is random: its replies are not yet English about the post, and engagement pays only for"
+echo " replies relevant to the post, so GRPO has next to nothing to learn here; with a real model it does."
+echo " scripts/question-hack.sh shows the seed's heuristic paying this model for question marks alone)"
 echo "(full training logs: $RUNS/sft-train.log, $RUNS/grpo-train.log, $RUNS/polychromic-train.log)"
 
 step "sample the base model and the three adapters"
