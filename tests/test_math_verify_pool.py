@@ -83,12 +83,17 @@ def test_concurrent_callers_each_get_their_own_results():
 
 
 def every_worker_ready(pool):
-    """Score until the pool has all its workers and each has said it is ready (replacements start in seconds)."""
+    """Score until the pool has all its workers and each has said it is ready (replacements start in seconds).
+
+    Scores at least once, so the tests' gold ``\\frac{24}{2}`` is parsed and remembered before any worker is stopped.
+    """
     deadline = time.monotonic() + 120
-    while not (len(pool.workers) == pool.size and all(w.ready for w in pool.workers)):
-        assert time.monotonic() < deadline, "the workers did not start"
+    while True:
         answers = [f"\\boxed{{{n}}}" for n in range(8)]
         rewardlab.get("math-accuracy")(completions=answers, solution=["\\frac{24}{2}"] * 8)
+        if len(pool.workers) == pool.size and all(w.ready for w in pool.workers):
+            return
+        assert time.monotonic() < deadline, "the workers did not start"
 
 
 def test_a_stuck_worker_is_killed_and_its_row_judged_on_a_fresh_one():
@@ -111,6 +116,24 @@ def test_a_stuck_worker_is_killed_and_its_row_judged_on_a_fresh_one():
     assert not any(s.details.get("timed_out") for s in scores)
     assert 0.5 + _verify.GRACE <= elapsed < 30
     assert not set(stuck) & {w.process.pid for w in pool.workers}
+
+
+def test_golds_first_parsed_on_stuck_workers_are_parsed_again_on_fresh_ones():
+    pool = _verify._pool()
+    every_worker_ready(pool)
+    stuck = [w.process.pid for w in pool.workers]
+    for pid in stuck:
+        os.kill(pid, signal.SIGSTOP)
+    base = 1000 + int.from_bytes(os.urandom(2), "big")  # golds no earlier test has parsed (golds are remembered)
+    golds = [f"\\frac{{{12 * k}}}{{{k}}}" for k in range(base, base + len(stuck))]  # one per worker
+    reward = rewardlab.get("math-accuracy", timeout=0.5)
+    try:
+        scores, _ = in_thread(lambda: reward.score([""] * len(golds), ["\\boxed{12}"] * len(golds), solution=golds))
+    finally:
+        for worker in pool.workers:
+            if worker.process.pid in stuck:
+                os.kill(worker.process.pid, signal.SIGCONT)
+    assert [s.value for s in scores] == [1.0] * len(golds), [s.details for s in scores]
 
 
 def test_an_answer_whose_worker_is_killed_twice_costs_only_its_row():
@@ -257,7 +280,9 @@ class ScriptedPool:
         self.calls = 0
 
     def run(self, tasks, timeout):
-        if tasks and tasks[0][0] == "gold":
+        if not tasks:  # as the real pool: nothing to run, no call
+            return []
+        if tasks[0][0] == "gold":
             return [("ok", ["12"]) for _ in tasks]
         self.calls += 1
         return [self.tries.pop(0) for _ in tasks]

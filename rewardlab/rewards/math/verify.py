@@ -153,9 +153,11 @@ class _GoldCache:
             for gold in found:
                 self._known.move_to_end(gold)
         missing = [g for g in distinct if g not in found]
-        for gold, (status, *payload) in zip(
-            missing, _pool().run([("gold", g) for g in missing], timeout), strict=True
-        ):
+        parsed = dict(zip(missing, _pool().run([("gold", g) for g in missing], timeout), strict=True))
+        # As for answers: a gold that missed its time or lost its worker (a stuck or busy worker) gets one more try.
+        again = [gold for gold, result in parsed.items() if result[0] in RETRIED]
+        parsed.update(zip(again, _pool().run([("gold", g) for g in again], timeout), strict=True))
+        for gold, (status, *payload) in parsed.items():
             if status != "ok":
                 # Not remembered: a gold that ran out of time on a loaded machine may parse next time.
                 found[gold] = Verdict(None, timed_out=status == "timeout", error=_error(status, payload))
