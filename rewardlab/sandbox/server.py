@@ -350,7 +350,7 @@ class Server:
 
     def _program_status(self) -> int:
         """The program's wait status, from the zygote; a SIGKILL when the zygote died (it is started afresh)."""
-        status = self.zygote.status(self.wire, zygote.STATUS_WAIT) if self.zygote is not None else None
+        status = self.zygote.status(self.wire) if self.zygote is not None else None
         if status is None:
             if self.zygote is not None:
                 self.zygote.close()

@@ -14,6 +14,7 @@ else and the server starts a fresh one for the next run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -56,21 +57,21 @@ class Zygote:
         socket.send_fds(self.sock, [b"J"], fds)
         wire.send(self.sock.fileno(), job)
 
-    def status(self, wire: Any, wait: float | None = None) -> int | None:
-        """The wait status of the last child; None when the zygote has died or did not report within ``wait`` s.
+    def status(self, wire: Any) -> int | None:
+        """The wait status of the last child; None when the zygote has died or did not report in :data:`STATUS_WAIT`.
 
         Where programs run as the zygote's own uid (a sandbox started by a user other than root) a program can stop
         the zygote (``kill(-1, SIGSTOP)``): it is continued first, and killed if it still does not report, so the
-        server never blocks on it. ``wait`` None blocks until the report (the server's own deadline is then in force).
+        server never blocks on it.
         """
-        if wait is not None:
-            try:
-                os.kill(self.pid, signal.SIGCONT)
-            except ProcessLookupError:
-                return None
-            if not select.select([self.sock], [], [], wait)[0]:
+        try:
+            os.kill(self.pid, signal.SIGCONT)
+        except ProcessLookupError:
+            return None
+        if not select.select([self.sock], [], [], STATUS_WAIT)[0]:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-                return None
+            return None
         try:
             message = wire.receive(self.sock.fileno())
         except wire.ProtocolError:
